@@ -1,0 +1,68 @@
+"""Lifecycle: IT asset and service-contract lifecycle manager for K-12 districts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from .config import Settings
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def resource_dir(name: str) -> Path:
+    """A top-level folder (templates, migrations) in a checkout, or its copy in the wheel."""
+    checkout = PACKAGE_DIR.parent / name
+    return checkout if checkout.is_dir() else PACKAGE_DIR / name
+
+
+def create_app(settings: Settings | None = None, **config: Any) -> Flask:
+    """Build the application: configuration, database, jobs, security, blueprints."""
+    from . import (
+        audit,  # noqa: F401  (importing registers the audit flush hooks)
+        auth,
+        background,
+        db,
+        errors,
+        htmx,
+        security,
+        templating,
+    )
+    from .accounts.views import bp as accounts_bp
+    from .admin.views import bp as admin_bp
+    from .api import bp as api_bp
+    from .home.views import bp as home_bp
+
+    settings = settings or Settings.from_env()
+    settings.check()
+    app = Flask(
+        __name__,
+        template_folder=str(resource_dir("templates")),
+        instance_path=config.pop("INSTANCE_PATH", None),
+    )
+    app.config.update(settings.flask_config())
+    app.config.update(config)
+    app.extensions["lifecycle.settings"] = settings
+
+    db.init_app(app, settings.sqlalchemy_url(app.instance_path))
+    background.init_app(app, settings.redis_url)
+    htmx.init_app(app)
+    errors.init_app(app)
+    auth.init_app(app)
+    security.init_app(app, settings)
+    templating.init_app(app)
+
+    app.register_blueprint(home_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(api_bp)
+    return app
+
+
+def get_settings(app: Flask | None = None) -> Settings:
+    from flask import current_app
+
+    settings: Settings = (app or current_app).extensions["lifecycle.settings"]
+    return settings

@@ -1,0 +1,143 @@
+"""Sign in and out, the profile page: password and personal API tokens."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Response, flash, request, url_for
+from flask_login import current_user, login_user, logout_user
+
+from ..auth import get_user, public
+from ..db import get_session
+from ..errors import ValidationFailed
+from ..htmx import redirect_to, render
+from ..security import limiter
+from . import services
+
+bp = Blueprint("accounts", __name__)
+
+
+def _login_limit() -> str:
+    from .. import get_settings
+
+    return get_settings().login_rate_limit
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site relative paths, so the login page cannot redirect elsewhere."""
+    if not target:
+        return url_for("home.index")
+    parts = urlsplit(target)
+    if (
+        parts.scheme
+        or parts.netloc
+        or not target.startswith("/")
+        or target.startswith("//")
+    ):
+        return url_for("home.index")
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+@public
+def login() -> Response:
+    next_url = request.values.get("next", "")
+    if request.method == "GET" and current_user.is_authenticated:
+        return redirect_to(_safe_next(next_url))
+    if request.method == "GET":
+        return render("accounts/login.html", next=next_url, email="", error=None)
+    email = request.form.get("email", "")
+    password = request.form.get("password", "")
+    session = get_session()
+    user = services.authenticate(session, email=email, password=password)
+    if user is None:
+        return render(
+            "accounts/login.html",
+            status=401,
+            next=next_url,
+            email=email,
+            error="That e-mail and password do not match an active account.",
+        )
+    session.commit()
+    login_user(user, remember=bool(request.form.get("remember")))
+    return redirect_to(_safe_next(next_url))
+
+
+@bp.post("/logout")
+@public
+def logout() -> Response:
+    logout_user()
+    flash("You are signed out.", "success")
+    return redirect_to(url_for("accounts.login"))
+
+
+def _profile(
+    *,
+    status: int = 200,
+    block: str | None = None,
+    errors: dict[str, str] | None = None,
+    token_errors: dict[str, str] | None = None,
+    new_secret: str | None = None,
+) -> Response:
+    user = get_user()
+    tokens = services.list_tokens(get_session(), user=user)
+    return render(
+        "accounts/profile.html",
+        block,
+        status=status,
+        user=user,
+        tokens=tokens,
+        errors=errors or {},
+        token_errors=token_errors or {},
+        new_secret=new_secret,
+    )
+
+
+@bp.get("/profile")
+def profile() -> Response:
+    get_user()
+    return _profile()
+
+
+@bp.post("/profile/password")
+def change_password() -> Response:
+    user = get_user()
+    session = get_session()
+    try:
+        services.change_password(
+            session,
+            user=user,
+            current=request.form.get("current_password", ""),
+            new=request.form.get("new_password", ""),
+            confirm=request.form.get("confirm_password", ""),
+        )
+    except ValidationFailed as exc:
+        return _profile(status=422, errors=exc.fields)
+    session.commit()
+    flash("Your password is changed.", "success")
+    return redirect_to(url_for("accounts.profile"))
+
+
+@bp.post("/profile/tokens")
+def create_token() -> Response:
+    user = get_user()
+    session = get_session()
+    try:
+        _token, secret = services.issue_token(
+            session, user=user, name=request.form.get("name", "")
+        )
+    except ValidationFailed as exc:
+        return _profile(status=422, block="tokens", token_errors=exc.fields)
+    session.commit()
+    return _profile(block="tokens", new_secret=secret)
+
+
+@bp.post("/profile/tokens/<int:token_id>/revoke")
+def revoke_token(token_id: int) -> Response:
+    user = get_user()
+    session = get_session()
+    token = services.revoke_token(session, user=user, token_id=token_id)
+    session.commit()
+    flash(f"Token “{token.name}” is revoked; it no longer works.", "success")
+    return redirect_to(url_for("accounts.profile"))

@@ -1,0 +1,39 @@
+"""The JSON API, /api/v1 (DESIGN §6): bearer tokens, JSON errors, cursor pages."""
+
+from __future__ import annotations
+
+from flask import current_app, g, request
+
+from ..auth import Unauthorized, user_for_token
+from ..db import get_session
+from ..security import csrf, limiter
+from . import openapi, resources  # noqa: F401  (importing registers the operations)
+from .frame import bp
+
+csrf.exempt(bp)
+
+
+def _api_key() -> str:
+    header = request.headers.get("Authorization", "")
+    return header[-16:] if header else (request.remote_addr or "anonymous")
+
+
+limiter.limit("1200 per minute", key_func=_api_key)(bp)
+
+
+@bp.before_request
+def _authenticate() -> None:
+    view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, "public", False):
+        return
+    header = request.headers.get("Authorization", "")
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise Unauthorized("Send an API token: Authorization: Bearer <token>.")
+    user = user_for_token(get_session(), secret.strip())
+    if user is None:
+        raise Unauthorized("The API token is unknown, expired or revoked.")
+    g.api_user = user
+
+
+__all__ = ["bp"]

@@ -1,0 +1,195 @@
+"""The API frame: operations recorded for OpenAPI, JSON bodies, filters, cursor pages."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, TypeVar
+
+from flask import Blueprint, Response, jsonify, request
+from pydantic import BaseModel
+from sqlalchemy.sql import Select
+from sqlmodel import Session, col
+
+from ..errors import ValidationFailed
+from ..paging import id_page, parse_limit
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@dataclass
+class QueryParam:
+    name: str
+    kind: type  # int | str | date | bool
+    description: str = ""
+
+
+@dataclass
+class Operation:
+    rule: str
+    method: str
+    endpoint: str
+    summary: str
+    tag: str
+    response: type[BaseModel] | None = None
+    request: type[BaseModel] | None = None
+    many: bool = False
+    status: int = 200
+    query: list[QueryParam] = field(default_factory=list)
+    public: bool = False
+
+    @property
+    def path(self) -> str:
+        return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", self.rule)
+
+
+OPERATIONS: list[Operation] = []
+
+
+def operation(
+    rule: str,
+    method: str,
+    *,
+    summary: str,
+    tag: str,
+    response: type[BaseModel] | None = None,
+    request: type[BaseModel] | None = None,
+    many: bool = False,
+    status: int = 200,
+    query: list[QueryParam] | None = None,
+    public: bool = False,
+) -> Callable[[F], F]:
+    """Register a view on the API blueprint and describe it for the OpenAPI document."""
+
+    def decorator(view: F) -> F:
+        endpoint = view.__name__
+        bp.add_url_rule(rule, endpoint=endpoint, view_func=view, methods=[method])
+        OPERATIONS.append(
+            Operation(
+                rule=bp.url_prefix + rule,  # type: ignore[operator]
+                method=method.lower(),
+                endpoint=f"api.{endpoint}",
+                summary=summary,
+                tag=tag,
+                response=response,
+                request=request,
+                many=many,
+                status=status,
+                query=query or [],
+                public=public,
+            )
+        )
+        if public:
+            view.public = True  # type: ignore[attr-defined]
+        return view
+
+    return decorator
+
+
+def json_body() -> dict[str, Any]:
+    """The request's JSON object, or a 422 that says what is wrong with it."""
+    if not request.is_json:
+        raise ValidationFailed(
+            {"body": "send a JSON object with Content-Type: application/json"}
+        )
+    data = request.get_json(silent=True)
+    if data is None:
+        raise ValidationFailed({"body": "is not valid JSON"})
+    if not isinstance(data, dict):
+        raise ValidationFailed({"body": "must be a JSON object"})
+    return data
+
+
+def dump(model: type[BaseModel], obj: Any, **extra: Any) -> dict[str, Any]:
+    data = model.model_validate(obj, from_attributes=True).model_dump(mode="json")
+    data.update(extra)
+    return data
+
+
+def one(model: type[BaseModel], obj: Any, status: int = 200) -> Response:
+    response = jsonify(dump(model, obj))
+    response.status_code = status
+    return response
+
+
+def _parse(param: QueryParam, raw: str) -> Any:
+    try:
+        if param.kind is int:
+            return int(raw)
+        if param.kind is date:
+            return date.fromisoformat(raw)
+        if param.kind is bool:
+            if raw.lower() not in ("true", "false", "1", "0"):
+                raise ValueError(raw)
+            return raw.lower() in ("true", "1")
+    except ValueError as exc:
+        kind = {
+            int: "a whole number",
+            date: "a date (YYYY-MM-DD)",
+            bool: "true or false",
+        }
+        raise ValidationFailed({param.name: f"must be {kind[param.kind]}"}) from exc
+    return raw
+
+
+PAGING_PARAMS = [
+    QueryParam("limit", int, "page size, 1–500 (default 50)"),
+    QueryParam("cursor", str, "the next_cursor of the previous page"),
+]
+
+
+def filters(params: list[QueryParam]) -> dict[str, Any]:
+    """Parse the declared filters; an unknown query parameter is a 422, not silently ignored."""
+    allowed = {p.name: p for p in [*params, *PAGING_PARAMS]}
+    unknown = [name for name in request.args if name not in allowed]
+    if unknown:
+        raise ValidationFailed(
+            {name: "is not a filter of this list" for name in unknown}
+        )
+    return {
+        name: _parse(allowed[name], raw)
+        for name, raw in request.args.items()
+        if name not in ("limit", "cursor") and raw != ""
+    }
+
+
+def apply_filters(
+    stmt: Select[Any], model: type, values: dict[str, Any]
+) -> Select[Any]:
+    """Equality filters named after columns; `x_before` / `x_after` compare dates."""
+    for name, value in values.items():
+        if name.endswith("_before"):
+            stmt = stmt.where(col(getattr(model, name.removesuffix("_before"))) < value)
+        elif name.endswith("_after"):
+            stmt = stmt.where(col(getattr(model, name.removesuffix("_after"))) >= value)
+        else:
+            stmt = stmt.where(col(getattr(model, name)) == value)
+    return stmt
+
+
+def page(
+    session: Session,
+    stmt: Select[Any],
+    model: type,
+    read: type[BaseModel],
+    params: list[QueryParam],
+) -> Response:
+    """A list response: {"items": [...], "next_cursor": ...}, ordered by id."""
+    stmt = apply_filters(stmt, model, filters(params))
+    result = id_page(
+        session,
+        stmt,
+        col(model.id),  # type: ignore[attr-defined]
+        limit=parse_limit(request.args.get("limit")),
+        cursor=request.args.get("cursor"),
+    )
+    return jsonify(
+        {
+            "items": [dump(read, row) for row in result.items],
+            "next_cursor": result.next_cursor,
+        }
+    )

@@ -1,0 +1,181 @@
+"""The OpenAPI 3.1 document, built from the registered operations and their models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, jsonify
+from pydantic import BaseModel
+
+from .frame import OPERATIONS, PAGING_PARAMS, Operation, QueryParam, operation
+
+REF = "#/components/schemas/{model}"
+KIND_SCHEMA = {
+    int: {"type": "integer"},
+    str: {"type": "string"},
+    bool: {"type": "boolean"},
+}
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {
+                    "type": "string",
+                    "enum": [
+                        "bad_request",
+                        "unauthorized",
+                        "forbidden",
+                        "not_found",
+                        "method_not_allowed",
+                        "conflict",
+                        "validation",
+                        "rate_limited",
+                        "server_error",
+                        "too_large",
+                        "unavailable",
+                    ],
+                },
+                "message": {"type": "string"},
+                "fields": {
+                    "type": "object",
+                    "additionalProperties": {"type": "string"},
+                },
+            },
+        }
+    },
+}
+
+
+def _schema_ref(
+    model: type[BaseModel], schemas: dict[str, Any], mode: str
+) -> dict[str, str]:
+    schema = model.model_json_schema(ref_template=REF, mode=mode)  # type: ignore[arg-type]
+    for name, sub in schema.pop("$defs", {}).items():
+        schemas.setdefault(name, sub)
+    schemas[model.__name__] = schema
+    return {"$ref": REF.format(model=model.__name__)}
+
+
+def _param(p: QueryParam) -> dict[str, Any]:
+    schema = (
+        {"type": "string", "format": "date"}
+        if p.kind.__name__ == "date"
+        else KIND_SCHEMA[p.kind]
+    )
+    out: dict[str, Any] = {
+        "name": p.name,
+        "in": "query",
+        "required": False,
+        "schema": schema,
+    }
+    if p.description:
+        out["description"] = p.description
+    return out
+
+
+def _operation(op: Operation, schemas: dict[str, Any]) -> dict[str, Any]:
+    path_params = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
+        for name in _path_names(op.path)
+    ]
+    query = [*op.query, *PAGING_PARAMS] if op.many else op.query
+    out: dict[str, Any] = {
+        "operationId": op.endpoint.replace("api.", ""),
+        "summary": op.summary,
+        "tags": [op.tag],
+        "parameters": path_params + [_param(p) for p in query],
+        "responses": {},
+    }
+    if op.public:
+        out["security"] = []
+    if op.request is not None:
+        out["requestBody"] = {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": _schema_ref(op.request, schemas, "validation")
+                }
+            },
+        }
+    if op.status == 204:
+        out["responses"]["204"] = {"description": "Done; no content."}
+    elif op.response is not None:
+        item = _schema_ref(op.response, schemas, "serialization")
+        schema = (
+            {
+                "type": "object",
+                "required": ["items", "next_cursor"],
+                "properties": {
+                    "items": {"type": "array", "items": item},
+                    "next_cursor": {"type": ["string", "null"]},
+                },
+            }
+            if op.many
+            else item
+        )
+        out["responses"][str(op.status)] = {
+            "description": "OK",
+            "content": {"application/json": {"schema": schema}},
+        }
+    else:
+        out["responses"][str(op.status)] = {"description": "OK"}
+    error = {
+        "content": {"application/json": {"schema": {"$ref": REF.format(model="Error")}}}
+    }
+    errors = {"401": "Missing or bad token", "429": "Too many requests"}
+    if path_params:
+        errors["404"] = "No such record (or not yours)"
+    if op.method in ("post", "patch", "put") or op.query:
+        errors["422"] = "Invalid input; fields says which"
+    if op.method in ("patch", "put"):
+        errors["409"] = "Stale version: someone else changed the record"
+    if op.method != "get":
+        errors["403"] = "Your role may not do this"
+    if op.public:
+        errors = {}
+    for code, description in errors.items():
+        out["responses"][code] = {"description": description, **error}
+    return out
+
+
+def _path_names(path: str) -> list[str]:
+    import re
+
+    return re.findall(r"{(\w+)}", path)
+
+
+def build_document() -> dict[str, Any]:
+    schemas: dict[str, Any] = {"Error": ERROR_SCHEMA}
+    paths: dict[str, dict[str, Any]] = {}
+    for op in OPERATIONS:
+        paths.setdefault(op.path, {})[op.method] = _operation(op, schemas)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Lifecycle API",
+            "version": "1",
+            "description": (
+                "IT asset and service-contract lifecycle data for cooperative member districts. "
+                "Dates are ISO 8601, timestamps UTC, money strings with two decimals. Lists "
+                "page with limit and cursor; writes send the version they read (409 if stale)."
+            ),
+        },
+        "servers": [{"url": "/"}],
+        "security": [{"bearer": []}],
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }
+
+
+@operation(
+    "/openapi.json", "GET", summary="This OpenAPI document", tag="meta", public=True
+)
+def openapi_document() -> Response:
+    return jsonify(build_document())

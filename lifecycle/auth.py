@@ -1,0 +1,182 @@
+"""Sign-in, password hashing, roles, and API bearer tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from datetime import datetime
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import Flask, g, request
+from flask_login import LoginManager, current_user
+from sqlmodel import Session, col, select
+
+from .db import get_session
+from .enums import Role
+from .errors import AppError, Forbidden
+from .models import ApiToken, User, utcnow
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_hasher = PasswordHasher()
+# Verifying against this keeps a failed login for an unknown e-mail as slow as a real one.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+TOKEN_PREFIX = "lc_"
+
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.login_message = "Please sign in to continue."
+login_manager.login_message_category = "info"
+login_manager.session_protection = "basic"
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(user: User | None, password: str) -> bool:
+    """Check a password in constant-ish time whether or not the user exists."""
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    return user is not None and user.is_active
+
+
+def password_problem(password: str) -> str | None:
+    if len(password) < 10:
+        return "must be at least 10 characters"
+    if len(password) > 200:
+        return "must be at most 200 characters"
+    if password.strip() != password or not password.strip():
+        return "must not start or end with spaces"
+    return None
+
+
+class Unauthorized(AppError):
+    status = 401
+
+
+def get_user() -> User:
+    """The signed-in user or API token owner for this request."""
+    user = g.get("api_user") or current_user
+    if not getattr(user, "is_authenticated", False):
+        raise Unauthorized("Please sign in.")
+    return cast(User, user)
+
+
+def require_roles(*roles: Role) -> Callable[[F], F]:
+    """Allow a view only to the given roles (401 if anonymous, 403 otherwise)."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            user = get_user()
+            if Role(user.role) not in roles:
+                raise Forbidden()
+            return view(*args, **kwargs)
+
+        wrapped.allowed_roles = roles  # type: ignore[attr-defined]
+        return cast(F, wrapped)
+
+    return decorator
+
+
+ALL_ROLES = tuple(Role)
+DISTRICT_WRITERS = (Role.DISTRICT_IT,)
+FINANCE_WRITERS = (Role.DISTRICT_FINANCE, Role.DISTRICT_IT)
+
+
+def new_token_secret() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def token_digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_token(
+    session: Session, *, user: User, name: str, expires_at: datetime | None = None
+) -> tuple[ApiToken, str]:
+    """Create a token; the secret is returned once and only its digest is stored."""
+    secret = new_token_secret()
+    assert user.id is not None
+    token = ApiToken(
+        user_id=user.id,
+        name=name.strip() or "API token",
+        prefix=secret[: len(TOKEN_PREFIX) + 6],
+        token_hash=token_digest(secret),
+        expires_at=expires_at,
+    )
+    session.add(token)
+    session.flush()
+    return token, secret
+
+
+def user_for_token(session: Session, secret: str) -> User | None:
+    token = session.exec(
+        select(ApiToken).where(col(ApiToken.token_hash) == token_digest(secret))
+    ).first()
+    now = utcnow()
+    if token is None or token.revoked_at is not None:
+        return None
+    if token.expires_at is not None and token.expires_at <= now:
+        return None
+    user = session.get(User, token.user_id)
+    if user is None or not user.is_active:
+        return None
+    # Avoid a write per API call: touch last_used_at at most once a minute.
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        token.last_used_at = now
+    return user
+
+
+def public(view: F) -> F:
+    """Mark a view as reachable without signing in."""
+    view.public = True  # type: ignore[attr-defined]
+    return view
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+
+    @app.before_request
+    def _require_login() -> Any:
+        # Pages need a session; the API authenticates its own way (bearer tokens).
+        if request.endpoint is None or request.path.startswith("/api/"):
+            return None
+        view = app.view_functions.get(request.endpoint)
+        if request.endpoint == "static" or getattr(view, "public", False):
+            return None
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        return None
+
+    @login_manager.user_loader
+    def _load(user_id: str) -> User | None:
+        if not user_id.isdigit():
+            return None
+        user = get_session().get(User, int(user_id))
+        return user if user is not None and user.is_active else None
+
+    @login_manager.unauthorized_handler
+    def _unauthorized() -> Any:
+        from flask import flash, redirect, url_for
+
+        from .htmx import is_htmx
+
+        if request.path.startswith("/api/"):
+            raise Unauthorized("Send an API token: Authorization: Bearer <token>.")
+        flash(login_manager.login_message, "info")
+        target = url_for("auth.login", next=request.full_path.rstrip("?"))
+        if is_htmx():
+            from flask import make_response
+
+            response = make_response("", 401)
+            response.headers["HX-Redirect"] = target
+            return response
+        return redirect(target)

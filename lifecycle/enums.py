@@ -1,0 +1,192 @@
+"""The closed vocabularies of the domain (DESIGN §2), shared by models, forms and API."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    COOP_STAFF = "coop_staff"
+    DISTRICT_IT = "district_it"
+    DISTRICT_FINANCE = "district_finance"
+    DISTRICT_VIEWER = "district_viewer"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+    @property
+    def is_district(self) -> bool:
+        return self in DISTRICT_ROLES
+
+
+ROLE_LABELS = {
+    Role.ADMIN: "Administrator",
+    Role.COOP_STAFF: "Cooperative staff",
+    Role.DISTRICT_IT: "District IT",
+    Role.DISTRICT_FINANCE: "District finance",
+    Role.DISTRICT_VIEWER: "District viewer",
+}
+DISTRICT_ROLES = frozenset(
+    {Role.DISTRICT_IT, Role.DISTRICT_FINANCE, Role.DISTRICT_VIEWER}
+)
+
+
+class DeviceCategory(StrEnum):
+    CHROMEBOOK = "chromebook"
+    LAPTOP = "laptop"
+    DESKTOP = "desktop"
+    TABLET = "tablet"
+    INTERACTIVE_DISPLAY = "interactive_display"
+    PROJECTOR = "projector"
+    DOCUMENT_CAMERA = "document_camera"
+    PRINTER = "printer"
+    NETWORK_SWITCH = "network_switch"
+    WIRELESS_AP = "wireless_ap"
+    FIREWALL = "firewall"
+    SERVER = "server"
+    UPS = "ups"
+    PHONE = "phone"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return _CATEGORY_LABELS.get(
+            self.value, self.value.replace("_", " ").capitalize()
+        )
+
+
+_CATEGORY_LABELS = {
+    "wireless_ap": "Wireless AP",
+    "ups": "UPS",
+    "interactive_display": "Interactive display",
+    "document_camera": "Document camera",
+    "network_switch": "Network switch",
+}
+
+
+# Network equipment that E-Rate Category Two can pay for (DESIGN §3.5).
+ERATE_C2_CATEGORIES = frozenset(
+    {
+        DeviceCategory.NETWORK_SWITCH,
+        DeviceCategory.WIRELESS_AP,
+        DeviceCategory.FIREWALL,
+        DeviceCategory.UPS,
+    }
+)
+
+
+class DeviceStatus(StrEnum):
+    IN_SERVICE = "in_service"
+    SPARE = "spare"
+    IN_REPAIR = "in_repair"
+    LOST = "lost"
+    RETIRED = "retired"
+    ON_ORDER = "on_order"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+# Devices in these states need no refresh (DESIGN §3.2).
+NO_REFRESH_STATUSES = frozenset(
+    {DeviceStatus.RETIRED, DeviceStatus.LOST, DeviceStatus.ON_ORDER}
+)
+
+
+class RenewalType(StrEnum):
+    TACIT = "tacit"  # renews unless cancelled
+    EXPRESS = "express"  # lapses unless renewed
+    NONE = "none"  # ends for good
+
+    @property
+    def label(self) -> str:
+        return {
+            "tacit": "Auto-renews (tacit)",
+            "express": "Must be renewed (express)",
+            "none": "Ends (no renewal)",
+        }[self.value]
+
+
+class AgreementStatus(StrEnum):
+    """State of a license or service contract as a whole."""
+
+    ACTIVE = "active"
+    LAPSED = "lapsed"
+    CANCELLED = "cancelled"
+    ENDED = "ended"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class ItemKind(StrEnum):
+    DEVICE = "device"
+    LICENSE = "license"
+    SERVICE = "service"
+
+
+class PriceUnit(StrEnum):
+    EACH = "each"
+    SEAT = "seat"
+    PER_STUDENT = "per_student"
+    PER_YEAR = "per_year"
+
+
+class CoverageType(StrEnum):
+    DEVICES = "devices"
+    CATEGORY = "category"
+    SITE = "site"
+    NONE = "none"
+
+
+class ContractKind(StrEnum):
+    MAINTENANCE = "maintenance"
+    SUPPORT = "support"
+    WARRANTY_EXTENSION = "warranty_extension"
+    MANAGED_SERVICE = "managed_service"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+class ObligationKind(StrEnum):
+    REFRESH = "refresh"
+    WARRANTY = "warranty"
+    LICENSE_RENEWAL = "license_renewal"
+    CONTRACT_RENEWAL = "contract_renewal"
+
+
+class ObligationState(StrEnum):
+    UPCOMING = "upcoming"
+    NOTIFIED = "notified"
+    ACKNOWLEDGED = "acknowledged"
+    SNOOZED = "snoozed"
+    IN_ROUND = "in_round"
+    ORDERED = "ordered"
+    DONE = "done"
+    LAPSED = "lapsed"
+    RETIRED = "retired"
+
+
+class RoundState(StrEnum):
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+    AWARDED = "awarded"
+    CANCELLED = "cancelled"
+
+
+class JobState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    FINISHED = "finished"
+    FAILED = "failed"
+
+    @property
+    def done(self) -> bool:
+        return self in (JobState.FINISHED, JobState.FAILED)

@@ -1,0 +1,57 @@
+"""Page or fragment: the one place that decides (STYLE.md, htmx section)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, make_response, redirect, render_template, request
+from jinja2_fragments.flask import render_block, render_blocks
+
+STOP_POLLING = 286  # htmx stops an `every Ns` poll on this status
+
+
+def is_htmx() -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def is_fragment() -> bool:
+    """A fragment iff htmx asked and the request is not a boosted navigation."""
+    return is_htmx() and request.headers.get("HX-Boosted") != "true"
+
+
+def render(
+    template: str,
+    block: str | list[str] | None = None,
+    *,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+    **context: Any,
+) -> Response:
+    """Render the whole page, or only `block` (or blocks) for an htmx fragment request."""
+    if block is not None and is_fragment():
+        if isinstance(block, list):
+            body = render_blocks(template, block, **context)
+        else:
+            body = render_block(template, block, **context)
+    else:
+        body = render_template(template, **context)
+    response = make_response(body, status)
+    if headers:
+        response.headers.update(headers)
+    return response
+
+
+def redirect_to(url: str, status: int = 303) -> Response:
+    """Redirect; for htmx requests, tell htmx to navigate (a 30x would be followed in place)."""
+    if is_htmx():
+        response = make_response("", 204)
+        response.headers["HX-Redirect"] = url
+        return response
+    return redirect(url, code=status)
+
+
+def init_app(app: Flask) -> None:
+    @app.after_request
+    def _vary(response: Response) -> Response:
+        response.vary.add("HX-Request")
+        return response

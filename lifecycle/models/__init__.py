@@ -1,0 +1,92 @@
+"""All table models; importing this module registers every table on the metadata."""
+
+from .audit import AuditEvent
+from .base import NAMING_CONVENTION, UtcDateTime, utcnow
+from .budget import BudgetCap, BudgetPlan, Scenario
+from .catalog import (
+    CatalogItem,
+    CatalogItemCreate,
+    CatalogItemRead,
+    ContractVehicle,
+    ContractVehicleCreate,
+    ContractVehicleRead,
+    PriceTier,
+    PriceTierBase,
+    PriceTierRead,
+)
+from .contracts import ContractCoveredDevice, ServiceContract, TermRecord
+from .inventory import Device, License
+from .jobs import JobRecord
+from .obligations import Obligation, Reminder, ReminderDelivery
+from .org import (
+    ApiToken,
+    CategoryPolicy,
+    Cooperative,
+    District,
+    DistrictCreate,
+    DistrictRead,
+    DistrictUpdate,
+    School,
+    SchoolCreate,
+    SchoolRead,
+    SchoolUpdate,
+    User,
+    UserCreate,
+    UserRead,
+    UserUpdate,
+    Vendor,
+    VendorCreate,
+    VendorRead,
+    VendorUpdate,
+)
+from .purchasing import Commitment, PurchaseRound, RoundItem
+
+__all__ = [
+    "NAMING_CONVENTION",
+    "ApiToken",
+    "AuditEvent",
+    "BudgetCap",
+    "BudgetPlan",
+    "CatalogItem",
+    "CatalogItemCreate",
+    "CatalogItemRead",
+    "CategoryPolicy",
+    "Commitment",
+    "ContractCoveredDevice",
+    "ContractVehicle",
+    "ContractVehicleCreate",
+    "ContractVehicleRead",
+    "Cooperative",
+    "Device",
+    "District",
+    "DistrictCreate",
+    "DistrictRead",
+    "DistrictUpdate",
+    "JobRecord",
+    "License",
+    "Obligation",
+    "PriceTier",
+    "PriceTierBase",
+    "PriceTierRead",
+    "PurchaseRound",
+    "Reminder",
+    "ReminderDelivery",
+    "RoundItem",
+    "Scenario",
+    "School",
+    "SchoolCreate",
+    "SchoolRead",
+    "SchoolUpdate",
+    "ServiceContract",
+    "TermRecord",
+    "User",
+    "UserCreate",
+    "UserRead",
+    "UserUpdate",
+    "UtcDateTime",
+    "Vendor",
+    "VendorCreate",
+    "VendorRead",
+    "VendorUpdate",
+    "utcnow",
+]

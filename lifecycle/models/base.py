@@ -1,0 +1,96 @@
+"""Shared column types and mixins for the table models."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from pydantic import PlainSerializer
+from sqlalchemy.engine import Dialect
+from sqlmodel import Field, SQLModel
+
+# Stable constraint names, so migrations can address them on every database.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+SQLModel.metadata.naming_convention = NAMING_CONVENTION
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UtcDateTime(sa.types.TypeDecorator[datetime]):
+    """A timestamp that is always timezone-aware UTC, also on SQLite."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given for a UTC timestamp column")
+        value = value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+# Money in read models: a string with exactly two decimals in JSON ("1234.50", DESIGN §6).
+MoneyOut = Annotated[
+    Decimal, PlainSerializer(lambda d: f"{d:.2f}", return_type=str, when_used="json")
+]
+
+
+def money_field(*, default: Decimal | None = None, nullable: bool = False) -> Any:
+    """A NUMERIC(14,2) money column (DESIGN §3.4)."""
+    return Field(
+        default=default,
+        max_digits=14,
+        decimal_places=2,
+        nullable=nullable,
+    )
+
+
+def pct_field(*, default: Decimal | None = None) -> Any:
+    """A percentage with two decimals, 0–100."""
+    return Field(default=default, max_digits=5, decimal_places=2, ge=0, le=100)
+
+
+def created_field() -> Any:
+    return Field(default_factory=utcnow, sa_type=UtcDateTime, nullable=False)
+
+
+def updated_field() -> Any:
+    return Field(
+        default_factory=utcnow,
+        sa_type=UtcDateTime,
+        nullable=False,
+        sa_column_kwargs={"onupdate": utcnow},
+    )
+
+
+class Versioned(SQLModel):
+    """Optimistic locking: every write sends the version it read (DESIGN §6)."""
+
+    version: int = Field(default=1, nullable=False)
+
+
+class Timestamps(SQLModel):
+    created_at: datetime = created_field()
+    updated_at: datetime = updated_field()

@@ -1,0 +1,104 @@
+"""Service contracts (maintenance, support, warranty extensions, managed services) and term history."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import ClassVar
+
+import sqlalchemy as sa
+from pydantic import field_validator
+from sqlmodel import JSON, Field, SQLModel
+
+from ..enums import (
+    AgreementStatus,
+    ContractKind,
+    CoverageType,
+    DeviceCategory,
+    RenewalType,
+)
+from .base import Timestamps, Versioned, created_field, money_field, pct_field
+from .org import check_thresholds
+
+
+class ServiceContractBase(SQLModel):
+    vendor_id: int | None = None
+    name: str = Field(min_length=1, max_length=200)
+    kind: ContractKind = Field(default=ContractKind.MAINTENANCE, sa_type=sa.String(24))
+    coverage: CoverageType = Field(default=CoverageType.NONE, sa_type=sa.String(16))
+    coverage_category: DeviceCategory | None = Field(
+        default=None, sa_type=sa.String(32)
+    )
+    coverage_school_id: int | None = None
+    term_start: date
+    initial_term_months: int = Field(ge=1, le=120)
+    renewal_term_months: int = Field(default=12, ge=1, le=120)
+    renewal_type: RenewalType = Field(default=RenewalType.TACIT, sa_type=sa.String(16))
+    notice_days: int = Field(default=60, ge=0, le=730)
+    cost_per_period: Decimal = money_field(default=Decimal("0.00"))
+    escalator_pct: Decimal = pct_field(default=Decimal("0.00"))
+    vehicle_id: int | None = None
+    funding_source: str = Field(default="", max_length=80)
+    erate_c2_eligible: bool = False
+    reminder_thresholds: list[int] | None = Field(default=None, sa_type=JSON)
+    notes: str = Field(default="", max_length=4000)
+
+    _thresholds = field_validator("reminder_thresholds")(check_thresholds)
+
+
+class ServiceContract(ServiceContractBase, Versioned, Timestamps, table=True):
+    """A district's maintenance/support/managed-service agreement and what it covers."""
+
+    __tablename__: ClassVar[str] = "service_contracts"  # type: ignore[misc]
+    __table_args__ = (
+        sa.Index(
+            "ix_service_contracts_district_id_decide_by", "district_id", "decide_by"
+        ),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    district_id: int = Field(foreign_key="districts.id", index=True)
+    vendor_id: int | None = Field(default=None, foreign_key="vendors.id", index=True)
+    coverage_school_id: int | None = Field(
+        default=None, foreign_key="schools.id", index=True
+    )
+    vehicle_id: int | None = Field(
+        default=None, foreign_key="contract_vehicles.id", index=True
+    )
+    status: AgreementStatus = Field(
+        default=AgreementStatus.ACTIVE, sa_type=sa.String(16)
+    )
+    current_term_number: int | None = None
+    current_term_start: date | None = None
+    current_term_end: date | None = None
+    decide_by: date | None = None
+
+
+class ContractCoveredDevice(SQLModel, table=True):
+    """A device named in a service contract whose coverage is a list of devices."""
+
+    __tablename__: ClassVar[str] = "contract_covered_devices"  # type: ignore[misc]
+    contract_id: int = Field(
+        foreign_key="service_contracts.id", primary_key=True, ondelete="CASCADE"
+    )
+    device_id: int = Field(
+        foreign_key="devices.id", primary_key=True, index=True, ondelete="CASCADE"
+    )
+    district_id: int = Field(foreign_key="districts.id", index=True)
+
+
+class TermRecord(SQLModel, table=True):
+    """The term history of a license or contract: each term as it was renewed and priced."""
+
+    __tablename__: ClassVar[str] = "term_records"  # type: ignore[misc]
+    __table_args__ = (sa.UniqueConstraint("subject_type", "subject_id", "term_number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    district_id: int = Field(foreign_key="districts.id", index=True)
+    subject_type: str = Field(max_length=16)  # "license" | "contract"
+    subject_id: int = Field(index=True)
+    term_number: int = Field(ge=1)
+    start: date
+    end: date
+    price: Decimal = money_field(default=Decimal("0.00"))
+    seats: int | None = None
+    recorded_at: datetime = created_field()
+    recorded_by_id: int | None = Field(default=None, foreign_key="users.id")

@@ -1,0 +1,111 @@
+"""What a district owns: devices and software licenses."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import ClassVar
+
+import sqlalchemy as sa
+from pydantic import field_validator
+from sqlmodel import JSON, Field, SQLModel
+
+from ..enums import AgreementStatus, DeviceCategory, DeviceStatus, RenewalType
+from .base import Timestamps, Versioned, money_field
+from .org import check_thresholds
+
+
+class DeviceBase(SQLModel):
+    school_id: int | None = None
+    asset_tag: str = Field(min_length=1, max_length=64)
+    serial: str | None = Field(default=None, max_length=64)
+    model: str = Field(default="", max_length=200)
+    catalog_item_id: int | None = None
+    category: DeviceCategory = Field(sa_type=sa.String(32))
+    status: DeviceStatus = Field(default=DeviceStatus.IN_SERVICE, sa_type=sa.String(16))
+    purchase_date: date | None = None
+    purchase_cost: Decimal | None = money_field(nullable=True)
+    funding_source: str = Field(default="", max_length=80)
+    vehicle_id: int | None = None
+    warranty_end: date | None = None
+    aue_date: date | None = None
+    eol_date: date | None = None
+    lifespan_months: int | None = Field(default=None, ge=1, le=240)
+    assigned_to: str = Field(default="", max_length=200)
+    notes: str = Field(default="", max_length=4000)
+
+
+class Device(DeviceBase, Versioned, Timestamps, table=True):
+    """One physical asset of a district (DESIGN §2), with its computed refresh date."""
+
+    __tablename__: ClassVar[str] = "devices"  # type: ignore[misc]
+    __table_args__ = (
+        sa.UniqueConstraint("district_id", "asset_tag"),
+        sa.UniqueConstraint("district_id", "serial"),
+        sa.Index("ix_devices_district_id_status", "district_id", "status"),
+        sa.Index("ix_devices_district_id_category", "district_id", "category"),
+        sa.Index("ix_devices_district_id_refresh_due", "district_id", "refresh_due"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    district_id: int = Field(foreign_key="districts.id", index=True)
+    school_id: int | None = Field(default=None, foreign_key="schools.id", index=True)
+    catalog_item_id: int | None = Field(
+        default=None, foreign_key="catalog_items.id", index=True
+    )
+    vehicle_id: int | None = Field(
+        default=None, foreign_key="contract_vehicles.id", index=True
+    )
+    # Derived by the lifecycle engine from lifespan, AUE and EOL (DESIGN §3.2);
+    # stored so lists can filter and sort on it with an index.
+    refresh_due: date | None = None
+    refresh_reason: str = Field(default="", max_length=16)
+
+
+class LicenseBase(SQLModel):
+    product: str = Field(min_length=1, max_length=200)
+    vendor_id: int | None = None
+    catalog_item_id: int | None = None
+    school_id: int | None = None
+    seats: int = Field(ge=0, le=10_000_000)
+    seats_used: int = Field(default=0, ge=0, le=10_000_000)
+    term_start: date
+    initial_term_months: int = Field(ge=1, le=120)
+    renewal_term_months: int = Field(default=12, ge=1, le=120)
+    renewal_type: RenewalType = Field(
+        default=RenewalType.EXPRESS, sa_type=sa.String(16)
+    )
+    notice_days: int = Field(default=0, ge=0, le=730)
+    price_per_seat: Decimal = money_field(default=Decimal("0.00"))
+    vehicle_id: int | None = None
+    funding_source: str = Field(default="", max_length=80)
+    reminder_thresholds: list[int] | None = Field(default=None, sa_type=JSON)
+    notes: str = Field(default="", max_length=4000)
+
+    _thresholds = field_validator("reminder_thresholds")(check_thresholds)
+
+
+class License(LicenseBase, Versioned, Timestamps, table=True):
+    """A software entitlement of a district: seats for a term that renews (DESIGN §3.1)."""
+
+    __tablename__: ClassVar[str] = "licenses"  # type: ignore[misc]
+    __table_args__ = (
+        sa.Index("ix_licenses_district_id_decide_by", "district_id", "decide_by"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    district_id: int = Field(foreign_key="districts.id", index=True)
+    vendor_id: int | None = Field(default=None, foreign_key="vendors.id", index=True)
+    catalog_item_id: int | None = Field(
+        default=None, foreign_key="catalog_items.id", index=True
+    )
+    school_id: int | None = Field(default=None, foreign_key="schools.id", index=True)
+    vehicle_id: int | None = Field(
+        default=None, foreign_key="contract_vehicles.id", index=True
+    )
+    status: AgreementStatus = Field(
+        default=AgreementStatus.ACTIVE, sa_type=sa.String(16)
+    )
+    # Derived from the original term start (DESIGN §3.1); stored for lists and filters.
+    current_term_number: int | None = None
+    current_term_start: date | None = None
+    current_term_end: date | None = None
+    decide_by: date | None = None

@@ -1,0 +1,82 @@
+"""Upcoming things that need a decision or money, and the reminders sent about them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import ClassVar
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from ..enums import ObligationKind, ObligationState
+from .base import Timestamps, UtcDateTime, created_field, money_field
+
+
+class Obligation(Timestamps, table=True):
+    """A computed refresh, warranty end or renewal (DESIGN §2); derived by the scan."""
+
+    __tablename__: ClassVar[str] = "obligations"  # type: ignore[misc]
+    __table_args__ = (
+        sa.UniqueConstraint("subject_type", "subject_id", "kind", "term_number"),
+        sa.Index("ix_obligations_district_id_due_date", "district_id", "due_date"),
+        sa.Index("ix_obligations_district_id_decide_by", "district_id", "decide_by"),
+        sa.Index("ix_obligations_district_id_state", "district_id", "state"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    district_id: int = Field(foreign_key="districts.id", index=True)
+    kind: ObligationKind = Field(sa_type=sa.String(24))
+    subject_type: str = Field(max_length=16)  # "device" | "license" | "contract"
+    subject_id: int
+    # 0 for devices; the term that ends for licenses and contracts.
+    term_number: int = 0
+    due_date: date
+    decide_by: date
+    estimated_cost: Decimal = money_field(default=Decimal("0.00"))
+    fiscal_year: int
+    category: str = Field(default="", max_length=32)
+    school_id: int | None = Field(default=None, foreign_key="schools.id", index=True)
+    funding_source: str = Field(default="", max_length=80)
+    catalog_item_id: int | None = Field(
+        default=None, foreign_key="catalog_items.id", index=True
+    )
+    quantity: int = 1
+    state: ObligationState = Field(
+        default=ObligationState.UPCOMING, sa_type=sa.String(16)
+    )
+    snoozed_until: date | None = None
+    acknowledged_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    acknowledged_by_id: int | None = Field(default=None, foreign_key="users.id")
+    owner_id: int | None = Field(default=None, foreign_key="users.id", index=True)
+
+
+class Reminder(SQLModel, table=True):
+    """One notice for (obligation, term, threshold); the unique key makes it at most once."""
+
+    __tablename__: ClassVar[str] = "reminders"  # type: ignore[misc]
+    __table_args__ = (
+        sa.UniqueConstraint("obligation_id", "term_number", "threshold_days"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    obligation_id: int = Field(
+        foreign_key="obligations.id", index=True, ondelete="CASCADE"
+    )
+    district_id: int = Field(foreign_key="districts.id", index=True)
+    term_number: int
+    threshold_days: int
+    created_at: datetime = created_field()
+
+
+class ReminderDelivery(SQLModel, table=True):
+    """One channel's delivery of a reminder to one person; e-mail is marked sent only once accepted."""
+
+    __tablename__: ClassVar[str] = "reminder_deliveries"  # type: ignore[misc]
+    __table_args__ = (sa.UniqueConstraint("reminder_id", "user_id", "channel"),)
+    id: int | None = Field(default=None, primary_key=True)
+    reminder_id: int = Field(foreign_key="reminders.id", index=True, ondelete="CASCADE")
+    user_id: int = Field(foreign_key="users.id", index=True)
+    channel: str = Field(max_length=16)  # "in_app" | "email" | "digest"
+    sent_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    read_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    attempts: int = 0
+    last_error: str = Field(default="", max_length=500)

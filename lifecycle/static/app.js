@@ -1,0 +1,35 @@
+// Small behaviours on top of htmx; the pages work without this file.
+(function () {
+  "use strict";
+  function toast(message) {
+    var box = document.getElementById("toasts");
+    if (!box) return;
+    var el = document.createElement("div");
+    el.className = "toast";
+    el.textContent = message;
+    box.appendChild(el);
+    setTimeout(function () { el.remove(); }, 6000);
+  }
+  document.addEventListener("htmx:responseError", function (evt) {
+    var xhr = evt.detail.xhr;
+    var message = "Request failed (" + xhr.status + ").";
+    try {
+      var doc = new DOMParser().parseFromString(xhr.responseText, "text/html");
+      var p = doc.querySelector(".error-page p");
+      if (p) message = p.textContent;
+    } catch (e) { /* keep the generic message */ }
+    toast(message);
+  });
+  document.addEventListener("htmx:sendError", function () {
+    toast("Could not reach the server. Check your connection and try again.");
+  });
+  // "Select all" checkboxes for bulk actions: <input type=checkbox data-select-all="name">
+  document.addEventListener("change", function (evt) {
+    var t = evt.target;
+    if (t && t.dataset && t.dataset.selectAll) {
+      document.querySelectorAll('input[type=checkbox][name="' + t.dataset.selectAll + '"]').forEach(function (box) {
+        box.checked = t.checked;
+      });
+    }
+  });
+})();
