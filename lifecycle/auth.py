@@ -28,7 +28,7 @@ _DUMMY_HASH = _hasher.hash("not-a-real-password")
 TOKEN_PREFIX = "lc_"
 
 login_manager = LoginManager()
-login_manager.login_view = "auth.login"
+login_manager.login_view = "accounts.login"
 login_manager.login_message = "Please sign in to continue."
 login_manager.login_message_category = "info"
 login_manager.session_protection = "basic"
@@ -172,7 +172,7 @@ def init_app(app: Flask) -> None:
         if request.path.startswith("/api/"):
             raise Unauthorized("Send an API token: Authorization: Bearer <token>.")
         flash(login_manager.login_message, "info")
-        target = url_for("auth.login", next=request.full_path.rstrip("?"))
+        target = url_for("accounts.login", next=request.full_path.rstrip("?"))
         if is_htmx():
             from flask import make_response
 

@@ -11,7 +11,7 @@ from sqlmodel import SQLModel
 from sqlmodel.sql.sqltypes import AutoString
 
 import lifecycle.models  # noqa: F401  (registers every table)
-from lifecycle.models.base import UtcDateTime
+from lifecycle.models.base import StrEnumType, UtcDateTime
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get(
@@ -38,6 +38,8 @@ def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
         return f"sa.String(length={obj.length})" if obj.length else "sa.String()"
     if type_ == "type" and isinstance(obj, UtcDateTime):
         return "sa.DateTime(timezone=True)"
+    if type_ == "type" and isinstance(obj, StrEnumType):
+        return f"sa.String(length={obj.impl.length})"
     return False
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Annotated, Any
 
 import sqlalchemy as sa
@@ -55,6 +56,27 @@ class UtcDateTime(sa.types.TypeDecorator[datetime]):
 MoneyOut = Annotated[
     Decimal, PlainSerializer(lambda d: f"{d:.2f}", return_type=str, when_used="json")
 ]
+
+
+class StrEnumType(sa.types.TypeDecorator[Any]):
+    """A closed vocabulary stored as text; read back as the enum member."""
+
+    impl = sa.String
+    cache_ok = True
+
+    def __init__(self, enum_cls: type[StrEnum], length: int) -> None:
+        super().__init__(length)
+        self.enum_cls = enum_cls
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else self.enum_cls(value).value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> StrEnum | None:
+        return None if value is None else self.enum_cls(value)
+
+
+def enum_type(enum_cls: type[StrEnum], length: int = 24) -> StrEnumType:
+    return StrEnumType(enum_cls, length)
 
 
 def money_field(*, default: Decimal | None = None, nullable: bool = False) -> Any:

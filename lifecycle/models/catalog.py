@@ -11,7 +11,7 @@ from pydantic import model_validator
 from sqlmodel import Field, SQLModel
 
 from ..enums import DeviceCategory, ItemKind, PriceUnit
-from .base import MoneyOut, Timestamps, Versioned, money_field
+from .base import MoneyOut, Timestamps, Versioned, enum_type, money_field
 
 
 class ContractVehicleBase(SQLModel):
@@ -75,10 +75,12 @@ class CatalogItemBase(SQLModel):
     vehicle_id: int
     sku: str = Field(min_length=1, max_length=64)
     name: str = Field(min_length=1, max_length=200)
-    kind: ItemKind = Field(sa_type=sa.String(16))
-    category: DeviceCategory | None = Field(default=None, sa_type=sa.String(32))
+    kind: ItemKind = Field(sa_type=enum_type(ItemKind, 16))
+    category: DeviceCategory | None = Field(
+        default=None, sa_type=enum_type(DeviceCategory, 32)
+    )
     list_price: Decimal = money_field()
-    unit: PriceUnit = Field(default=PriceUnit.EACH, sa_type=sa.String(16))
+    unit: PriceUnit = Field(default=PriceUnit.EACH, sa_type=enum_type(PriceUnit, 16))
     min_order_qty: int = Field(default=1, ge=0)
     lifespan_months: int | None = Field(default=None, ge=1, le=240)
     term_months: int | None = Field(default=None, ge=1, le=120)

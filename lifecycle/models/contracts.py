@@ -17,23 +17,36 @@ from ..enums import (
     DeviceCategory,
     RenewalType,
 )
-from .base import Timestamps, Versioned, created_field, money_field, pct_field
+from .base import (
+    Timestamps,
+    Versioned,
+    created_field,
+    enum_type,
+    money_field,
+    pct_field,
+)
 from .org import check_thresholds
 
 
 class ServiceContractBase(SQLModel):
     vendor_id: int | None = None
     name: str = Field(min_length=1, max_length=200)
-    kind: ContractKind = Field(default=ContractKind.MAINTENANCE, sa_type=sa.String(24))
-    coverage: CoverageType = Field(default=CoverageType.NONE, sa_type=sa.String(16))
+    kind: ContractKind = Field(
+        default=ContractKind.MAINTENANCE, sa_type=enum_type(ContractKind, 24)
+    )
+    coverage: CoverageType = Field(
+        default=CoverageType.NONE, sa_type=enum_type(CoverageType, 16)
+    )
     coverage_category: DeviceCategory | None = Field(
-        default=None, sa_type=sa.String(32)
+        default=None, sa_type=enum_type(DeviceCategory, 32)
     )
     coverage_school_id: int | None = None
     term_start: date
     initial_term_months: int = Field(ge=1, le=120)
     renewal_term_months: int = Field(default=12, ge=1, le=120)
-    renewal_type: RenewalType = Field(default=RenewalType.TACIT, sa_type=sa.String(16))
+    renewal_type: RenewalType = Field(
+        default=RenewalType.TACIT, sa_type=enum_type(RenewalType, 16)
+    )
     notice_days: int = Field(default=60, ge=0, le=730)
     cost_per_period: Decimal = money_field(default=Decimal("0.00"))
     escalator_pct: Decimal = pct_field(default=Decimal("0.00"))
@@ -65,7 +78,7 @@ class ServiceContract(ServiceContractBase, Versioned, Timestamps, table=True):
         default=None, foreign_key="contract_vehicles.id", index=True
     )
     status: AgreementStatus = Field(
-        default=AgreementStatus.ACTIVE, sa_type=sa.String(16)
+        default=AgreementStatus.ACTIVE, sa_type=enum_type(AgreementStatus, 16)
     )
     current_term_number: int | None = None
     current_term_start: date | None = None

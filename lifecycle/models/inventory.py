@@ -11,7 +11,7 @@ from pydantic import field_validator
 from sqlmodel import JSON, Field, SQLModel
 
 from ..enums import AgreementStatus, DeviceCategory, DeviceStatus, RenewalType
-from .base import Timestamps, Versioned, money_field
+from .base import Timestamps, Versioned, enum_type, money_field
 from .org import check_thresholds
 
 
@@ -21,8 +21,10 @@ class DeviceBase(SQLModel):
     serial: str | None = Field(default=None, max_length=64)
     model: str = Field(default="", max_length=200)
     catalog_item_id: int | None = None
-    category: DeviceCategory = Field(sa_type=sa.String(32))
-    status: DeviceStatus = Field(default=DeviceStatus.IN_SERVICE, sa_type=sa.String(16))
+    category: DeviceCategory = Field(sa_type=enum_type(DeviceCategory, 32))
+    status: DeviceStatus = Field(
+        default=DeviceStatus.IN_SERVICE, sa_type=enum_type(DeviceStatus, 16)
+    )
     purchase_date: date | None = None
     purchase_cost: Decimal | None = money_field(nullable=True)
     funding_source: str = Field(default="", max_length=80)
@@ -72,7 +74,7 @@ class LicenseBase(SQLModel):
     initial_term_months: int = Field(ge=1, le=120)
     renewal_term_months: int = Field(default=12, ge=1, le=120)
     renewal_type: RenewalType = Field(
-        default=RenewalType.EXPRESS, sa_type=sa.String(16)
+        default=RenewalType.EXPRESS, sa_type=enum_type(RenewalType, 16)
     )
     notice_days: int = Field(default=0, ge=0, le=730)
     price_per_seat: Decimal = money_field(default=Decimal("0.00"))
@@ -102,7 +104,7 @@ class License(LicenseBase, Versioned, Timestamps, table=True):
         default=None, foreign_key="contract_vehicles.id", index=True
     )
     status: AgreementStatus = Field(
-        default=AgreementStatus.ACTIVE, sa_type=sa.String(16)
+        default=AgreementStatus.ACTIVE, sa_type=enum_type(AgreementStatus, 16)
     )
     # Derived from the original term start (DESIGN §3.1); stored for lists and filters.
     current_term_number: int | None = None

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import JSON, Field, SQLModel
 
 from ..enums import JobState
-from .base import UtcDateTime, created_field
+from .base import UtcDateTime, created_field, enum_type
 
 
 class JobRecord(SQLModel, table=True):
@@ -25,7 +25,7 @@ class JobRecord(SQLModel, table=True):
         default=None, foreign_key="districts.id", index=True
     )
     user_id: int | None = Field(default=None, foreign_key="users.id", index=True)
-    state: JobState = Field(default=JobState.QUEUED, sa_type=sa.String(16))
+    state: JobState = Field(default=JobState.QUEUED, sa_type=enum_type(JobState, 16))
     progress: int = Field(default=0, ge=0, le=100)
     message: str = Field(default="", max_length=500)
     params: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)

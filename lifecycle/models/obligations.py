@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from ..enums import ObligationKind, ObligationState
-from .base import Timestamps, UtcDateTime, created_field, money_field
+from .base import Timestamps, UtcDateTime, created_field, enum_type, money_field
 
 
 class Obligation(Timestamps, table=True):
@@ -25,7 +25,7 @@ class Obligation(Timestamps, table=True):
     )
     id: int | None = Field(default=None, primary_key=True)
     district_id: int = Field(foreign_key="districts.id", index=True)
-    kind: ObligationKind = Field(sa_type=sa.String(24))
+    kind: ObligationKind = Field(sa_type=enum_type(ObligationKind, 24))
     subject_type: str = Field(max_length=16)  # "device" | "license" | "contract"
     subject_id: int
     # 0 for devices; the term that ends for licenses and contracts.
@@ -42,7 +42,7 @@ class Obligation(Timestamps, table=True):
     )
     quantity: int = 1
     state: ObligationState = Field(
-        default=ObligationState.UPCOMING, sa_type=sa.String(16)
+        default=ObligationState.UPCOMING, sa_type=enum_type(ObligationState, 16)
     )
     snoozed_until: date | None = None
     acknowledged_at: datetime | None = Field(default=None, sa_type=UtcDateTime)

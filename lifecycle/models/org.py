@@ -12,7 +12,14 @@ from pydantic import field_validator
 from sqlmodel import JSON, Field, SQLModel
 
 from ..enums import DeviceCategory, Role
-from .base import Timestamps, UtcDateTime, Versioned, created_field, pct_field
+from .base import (
+    Timestamps,
+    UtcDateTime,
+    Versioned,
+    created_field,
+    enum_type,
+    pct_field,
+)
 
 DEFAULT_THRESHOLDS = [120, 90, 60, 30, 7]
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -116,7 +123,7 @@ class CategoryPolicy(SQLModel, table=True):
     __table_args__ = (sa.UniqueConstraint("district_id", "category"),)
     id: int | None = Field(default=None, primary_key=True)
     district_id: int = Field(foreign_key="districts.id", index=True)
-    category: DeviceCategory = Field(sa_type=sa.String(32))
+    category: DeviceCategory = Field(sa_type=enum_type(DeviceCategory, 32))
     lifespan_months: int | None = Field(default=None, ge=1, le=240)
     replacement_item_id: int | None = Field(
         default=None, foreign_key="catalog_items.id", index=True
@@ -160,7 +167,7 @@ class SchoolRead(SchoolBase):
 class UserBase(SQLModel):
     email: str = Field(max_length=254)
     name: str = Field(min_length=1, max_length=120)
-    role: Role = Field(sa_type=sa.String(24))
+    role: Role = Field(sa_type=enum_type(Role, 24))
     district_id: int | None = Field(default=None)
 
     @field_validator("email")

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from ..enums import RoundState
-from .base import Timestamps, UtcDateTime, Versioned, money_field
+from .base import Timestamps, UtcDateTime, Versioned, enum_type, money_field
 
 
 class PurchaseRound(Versioned, Timestamps, table=True):
@@ -20,7 +20,9 @@ class PurchaseRound(Versioned, Timestamps, table=True):
     id: int | None = Field(default=None, primary_key=True)
     cooperative_id: int = Field(foreign_key="cooperatives.id", index=True)
     name: str = Field(max_length=200)
-    state: RoundState = Field(default=RoundState.DRAFT, sa_type=sa.String(16))
+    state: RoundState = Field(
+        default=RoundState.DRAFT, sa_type=enum_type(RoundState, 16)
+    )
     need_start: date
     need_end: date
     opens_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
