@@ -158,7 +158,7 @@ def _write_events(session: Session, _ctx: Any) -> None:
         if type(obj) in AUDITED:
             rows.append(_event_row(session, obj, "create", _changes(obj, "create")))
     if rows:
-        session.connection().execute(sa.insert(AuditEvent.__table__), rows)  # type: ignore[arg-type]
+        session.connection().execute(sa.insert(AuditEvent), rows)
 
 
 def record(

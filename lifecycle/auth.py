@@ -156,14 +156,14 @@ def init_app(app: Flask) -> None:
             return login_manager.unauthorized()
         return None
 
-    @login_manager.user_loader
+    @login_manager.user_loader  # type: ignore[untyped-decorator]
     def _load(user_id: str) -> User | None:
         if not user_id.isdigit():
             return None
         user = get_session().get(User, int(user_id))
         return user if user is not None and user.is_active else None
 
-    @login_manager.unauthorized_handler
+    @login_manager.unauthorized_handler  # type: ignore[untyped-decorator]
     def _unauthorized() -> Any:
         from flask import flash, redirect, url_for
 

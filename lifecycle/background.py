@@ -184,8 +184,8 @@ class JsonCronJob(CronJob):
         return queue.enqueue(self.func, *self.args, **self.kwargs, **self.job_options)
 
 
-class JsonCronScheduler(CronScheduler):  # type: ignore[misc]
-    def register(
+class JsonCronScheduler(CronScheduler):
+    def register(  # type: ignore[override]
         self, func: Callable[..., Any], queue_name: str, **kwargs: Any
     ) -> CronJob:
         cron_job = JsonCronJob(queue_name=queue_name, func=func, **kwargs)
@@ -199,7 +199,7 @@ def make_cron(connection: redis.Redis) -> JsonCronScheduler:
     return cron
 
 
-class ThreadWorker(SimpleWorker):  # type: ignore[misc]
+class ThreadWorker(SimpleWorker):
     """An RQ worker that can run in a thread: no signal handlers, timer-based timeouts."""
 
     death_penalty_class = TimerDeathPenalty
@@ -231,7 +231,7 @@ def drain(app: Flask, *, include_cron: bool = False, max_rounds: int = 20) -> in
     cron = make_cron(connection) if include_cron else None
     with app.app_context():
         for _ in range(max_rounds):
-            scheduler.enqueue_scheduled_jobs()
+            scheduler.enqueue_scheduled_jobs()  # type: ignore[no-untyped-call]
             if cron is not None:
                 cron.enqueue_jobs()
                 cron = None
@@ -263,7 +263,7 @@ class EmbeddedWorker(threading.Thread):
         with self.app.app_context():
             while not self.stopping.is_set():
                 try:
-                    scheduler.enqueue_scheduled_jobs()
+                    scheduler.enqueue_scheduled_jobs()  # type: ignore[no-untyped-call]
                     cron.enqueue_jobs()
                     if any(get_queue(n, connection).count for n in QUEUES):
                         worker.work(burst=True, logging_level="WARNING")

@@ -203,7 +203,7 @@ def cron_command() -> None:
         )
         sys.exit(2)
     logging.basicConfig(level=logging.INFO)
-    make_cron(get_redis()).start()
+    make_cron(get_redis()).start()  # type: ignore[no-untyped-call]
 
 
 # --- demo and serving --------------------------------------------------------

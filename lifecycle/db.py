@@ -93,12 +93,12 @@ def get_db(app: Flask | None = None) -> Database:
 def get_session() -> AppSession:
     """The request's session; a handler commits it once."""
     if "db_session" not in g:
-        session = get_db().session()
+        new = get_db().session()
         user = g.get("api_user") or current_user
         if getattr(user, "is_authenticated", False):
-            session.info["actor_id"] = user.id
-            session.info["actor_label"] = user.email
-        g.db_session = session
+            new.info["actor_id"] = user.id
+            new.info["actor_label"] = user.email
+        g.db_session = new
     session: AppSession = g.db_session
     return session
 

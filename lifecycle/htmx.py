@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, Response, make_response, redirect, render_template, request
 from jinja2_fragments.flask import render_block, render_blocks
@@ -47,7 +47,7 @@ def redirect_to(url: str, status: int = 303) -> Response:
         response = make_response("", 204)
         response.headers["HX-Redirect"] = url
         return response
-    return redirect(url, code=status)
+    return cast(Response, redirect(url, code=status))
 
 
 def init_app(app: Flask) -> None:

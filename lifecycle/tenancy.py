@@ -7,7 +7,7 @@ of other districts' records are not even confirmed to exist.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy.sql import Select
 from sqlmodel import Session, SQLModel, col, select
@@ -17,7 +17,7 @@ from .errors import Forbidden, NotFound
 from .models import District, User
 
 M = TypeVar("M", bound=SQLModel)
-S = TypeVar("S", bound=Select[Any])
+S = TypeVar("S")
 
 
 def district_filter(user: User) -> int | None:
@@ -35,12 +35,13 @@ def scoped(stmt: S, model: type[SQLModel], user: User) -> S:
     district_id = district_filter(user)
     if district_id is None:
         return stmt
+    query = cast(Select[Any], stmt)
     if model is District:
-        return stmt.where(col(District.id) == district_id)
+        return cast(S, query.where(col(District.id) == district_id))
     column = getattr(model, "district_id", None)
     if column is None:
         raise TypeError(f"{model.__name__} is not district data; do not scope it")
-    return stmt.where(column == district_id)
+    return cast(S, query.where(column == district_id))
 
 
 def get_scoped(session: Session, model: type[M], ident: int, user: User) -> M:

@@ -192,7 +192,7 @@ def test_embedded_worker_runs_jobs_in_the_background(app):
     worker = EmbeddedWorker(app, poll_seconds=0.05)
     worker.start()
     try:
-        job_id = new_job(app, n=1)
+        job_id = new_job(app, idle_queues=False, n=1)
         deadline = time.monotonic() + 10
         while (
             record(app, job_id).state != JobState.FINISHED

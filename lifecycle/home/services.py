@@ -37,8 +37,8 @@ def district_counts(session: Session, *, user: User) -> DistrictCounts:
         stmt = select(func.count()).select_from(model).where(*where)
         return scoped(stmt, model, user).scalar_subquery()
 
-    row = session.exec(
-        select(
+    row = session.execute(
+        sa.select(
             count(DeviceModel),
             count(DeviceModel, col(DeviceModel.status) == DeviceStatus.IN_SERVICE),
             count(License),

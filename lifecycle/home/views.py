@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -22,7 +24,7 @@ def index() -> Response:
     user = get_user()
     session = get_session()
     role = Role(user.role)
-    context: dict[str, object] = {"user": user}
+    context: dict[str, Any] = {"user": user}
     if role.is_district:
         context["counts"] = services.district_counts(session, user=user)
     else:

@@ -14,7 +14,7 @@ from .base import created_field
 class AuditEvent(SQLModel, table=True):
     """Who did what to which record, when, with each changed field's before and after."""
 
-    __tablename__: ClassVar[str] = "audit_events"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "audit_events"
     __table_args__ = (
         sa.Index("ix_audit_events_entity", "entity_type", "entity_id"),
         sa.Index("ix_audit_events_district_id_at", "district_id", "at"),

@@ -14,7 +14,7 @@ from .base import Timestamps, Versioned, money_field
 class BudgetPlan(Versioned, Timestamps, table=True):
     """A district's planning horizon and deferral rules for the multi-year forecast."""
 
-    __tablename__: ClassVar[str] = "budget_plans"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "budget_plans"
     id: int | None = Field(default=None, primary_key=True)
     district_id: int = Field(foreign_key="districts.id", unique=True, index=True)
     years: int = Field(default=7, ge=1, le=15)
@@ -23,7 +23,7 @@ class BudgetPlan(Versioned, Timestamps, table=True):
 class BudgetCap(SQLModel, table=True):
     """A cap on one fiscal year's total spend in a budget plan."""
 
-    __tablename__: ClassVar[str] = "budget_caps"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "budget_caps"
     __table_args__ = (sa.UniqueConstraint("plan_id", "fiscal_year"),)
     id: int | None = Field(default=None, primary_key=True)
     plan_id: int = Field(foreign_key="budget_plans.id", index=True, ondelete="CASCADE")
@@ -35,7 +35,7 @@ class BudgetCap(SQLModel, table=True):
 class Scenario(Versioned, Timestamps, table=True):
     """A named what-if next to the baseline: lifespans, inflation, right-sizing, leases, caps."""
 
-    __tablename__: ClassVar[str] = "scenarios"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "scenarios"
     __table_args__ = (sa.UniqueConstraint("district_id", "name"),)
     id: int | None = Field(default=None, primary_key=True)
     district_id: int = Field(foreign_key="districts.id", index=True)

@@ -33,7 +33,7 @@ class ContractVehicleBase(SQLModel):
 class ContractVehicle(ContractVehicleBase, Versioned, Timestamps, table=True):
     """A cooperative's awarded master contract with a vendor; purchases cite it."""
 
-    __tablename__: ClassVar[str] = "contract_vehicles"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "contract_vehicles"
     id: int | None = Field(default=None, primary_key=True)
     cooperative_id: int = Field(foreign_key="cooperatives.id", index=True)
     vendor_id: int = Field(foreign_key="vendors.id", index=True)
@@ -58,7 +58,7 @@ class PriceTierBase(SQLModel):
 class PriceTier(PriceTierBase, table=True):
     """One row of a catalog item's volume price table: from min_qty units, this price."""
 
-    __tablename__: ClassVar[str] = "price_tiers"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "price_tiers"
     __table_args__ = (sa.UniqueConstraint("catalog_item_id", "min_qty"),)
     id: int | None = Field(default=None, primary_key=True)
     catalog_item_id: int = Field(
@@ -91,7 +91,7 @@ class CatalogItemBase(SQLModel):
 class CatalogItem(CatalogItemBase, Versioned, Timestamps, table=True):
     """A product or service offered under a vehicle, with its volume price tiers."""
 
-    __tablename__: ClassVar[str] = "catalog_items"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "catalog_items"
     __table_args__ = (sa.UniqueConstraint("vehicle_id", "sku"),)
     id: int | None = Field(default=None, primary_key=True)
     vehicle_id: int = Field(foreign_key="contract_vehicles.id", index=True)

@@ -62,7 +62,7 @@ class ServiceContractBase(SQLModel):
 class ServiceContract(ServiceContractBase, Versioned, Timestamps, table=True):
     """A district's maintenance/support/managed-service agreement and what it covers."""
 
-    __tablename__: ClassVar[str] = "service_contracts"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "service_contracts"
     __table_args__ = (
         sa.Index(
             "ix_service_contracts_district_id_decide_by", "district_id", "decide_by"
@@ -89,7 +89,7 @@ class ServiceContract(ServiceContractBase, Versioned, Timestamps, table=True):
 class ContractCoveredDevice(SQLModel, table=True):
     """A device named in a service contract whose coverage is a list of devices."""
 
-    __tablename__: ClassVar[str] = "contract_covered_devices"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "contract_covered_devices"
     contract_id: int = Field(
         foreign_key="service_contracts.id", primary_key=True, ondelete="CASCADE"
     )
@@ -102,7 +102,7 @@ class ContractCoveredDevice(SQLModel, table=True):
 class TermRecord(SQLModel, table=True):
     """The term history of a license or contract: each term as it was renewed and priced."""
 
-    __tablename__: ClassVar[str] = "term_records"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "term_records"
     __table_args__ = (sa.UniqueConstraint("subject_type", "subject_id", "term_number"),)
     id: int | None = Field(default=None, primary_key=True)
     district_id: int = Field(foreign_key="districts.id", index=True)

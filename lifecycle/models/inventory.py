@@ -40,7 +40,7 @@ class DeviceBase(SQLModel):
 class Device(DeviceBase, Versioned, Timestamps, table=True):
     """One physical asset of a district (DESIGN §2), with its computed refresh date."""
 
-    __tablename__: ClassVar[str] = "devices"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "devices"
     __table_args__ = (
         sa.UniqueConstraint("district_id", "asset_tag"),
         sa.UniqueConstraint("district_id", "serial"),
@@ -89,7 +89,7 @@ class LicenseBase(SQLModel):
 class License(LicenseBase, Versioned, Timestamps, table=True):
     """A software entitlement of a district: seats for a term that renews (DESIGN §3.1)."""
 
-    __tablename__: ClassVar[str] = "licenses"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "licenses"
     __table_args__ = (
         sa.Index("ix_licenses_district_id_decide_by", "district_id", "decide_by"),
     )

@@ -15,7 +15,7 @@ from .base import UtcDateTime, created_field, enum_type
 class JobRecord(SQLModel, table=True):
     """One user-visible background job: kind, state, progress, result summary, error."""
 
-    __tablename__: ClassVar[str] = "job_records"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "job_records"
     __table_args__ = (
         sa.Index("ix_job_records_state_created_at", "state", "created_at"),
     )

@@ -16,7 +16,7 @@ from .base import Timestamps, UtcDateTime, created_field, enum_type, money_field
 class Obligation(Timestamps, table=True):
     """A computed refresh, warranty end or renewal (DESIGN §2); derived by the scan."""
 
-    __tablename__: ClassVar[str] = "obligations"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "obligations"
     __table_args__ = (
         sa.UniqueConstraint("subject_type", "subject_id", "kind", "term_number"),
         sa.Index("ix_obligations_district_id_due_date", "district_id", "due_date"),
@@ -53,7 +53,7 @@ class Obligation(Timestamps, table=True):
 class Reminder(SQLModel, table=True):
     """One notice for (obligation, term, threshold); the unique key makes it at most once."""
 
-    __tablename__: ClassVar[str] = "reminders"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "reminders"
     __table_args__ = (
         sa.UniqueConstraint("obligation_id", "term_number", "threshold_days"),
     )
@@ -70,7 +70,7 @@ class Reminder(SQLModel, table=True):
 class ReminderDelivery(SQLModel, table=True):
     """One channel's delivery of a reminder to one person; e-mail is marked sent only once accepted."""
 
-    __tablename__: ClassVar[str] = "reminder_deliveries"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "reminder_deliveries"
     __table_args__ = (sa.UniqueConstraint("reminder_id", "user_id", "channel"),)
     id: int | None = Field(default=None, primary_key=True)
     reminder_id: int = Field(foreign_key="reminders.id", index=True, ondelete="CASCADE")

@@ -40,7 +40,7 @@ def check_thresholds(value: list[int] | None) -> list[int] | None:
 class Cooperative(Timestamps, table=True):
     """The purchasing cooperative that runs this deployment (exactly one)."""
 
-    __tablename__: ClassVar[str] = "cooperatives"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "cooperatives"
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200)
     short_name: str = Field(default="", max_length=40)
@@ -86,7 +86,7 @@ class DistrictBase(SQLModel):
 class District(DistrictBase, Versioned, Timestamps, table=True):
     """A member school district; all inventory belongs to exactly one."""
 
-    __tablename__: ClassVar[str] = "districts"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "districts"
     id: int | None = Field(default=None, primary_key=True)
     cooperative_id: int = Field(foreign_key="cooperatives.id", index=True)
     nces_id: str = Field(max_length=7, unique=True)
@@ -119,7 +119,7 @@ class DistrictRead(DistrictBase):
 class CategoryPolicy(SQLModel, table=True):
     """A district's refresh policy for one device category (DESIGN §3.2)."""
 
-    __tablename__: ClassVar[str] = "category_policies"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "category_policies"
     __table_args__ = (sa.UniqueConstraint("district_id", "category"),)
     id: int | None = Field(default=None, primary_key=True)
     district_id: int = Field(foreign_key="districts.id", index=True)
@@ -140,7 +140,7 @@ class SchoolBase(SQLModel):
 class School(SchoolBase, Versioned, Timestamps, table=True):
     """A school or site of a district; devices and licenses may be assigned to one."""
 
-    __tablename__: ClassVar[str] = "schools"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "schools"
     __table_args__ = (sa.UniqueConstraint("district_id", "name"),)
     id: int | None = Field(default=None, primary_key=True)
     district_id: int = Field(foreign_key="districts.id", index=True)
@@ -182,7 +182,7 @@ class UserBase(SQLModel):
 class User(UserBase, Versioned, table=True):
     """A person who signs in. District roles belong to exactly one district."""
 
-    __tablename__: ClassVar[str] = "users"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "users"
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(max_length=254, unique=True)
     district_id: int | None = Field(
@@ -244,7 +244,7 @@ class UserRead(SQLModel):
 class ApiToken(SQLModel, table=True):
     """A bearer token for the JSON API; only its SHA-256 is stored."""
 
-    __tablename__: ClassVar[str] = "api_tokens"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "api_tokens"
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="users.id", index=True)
     name: str = Field(max_length=80)
@@ -266,7 +266,7 @@ class VendorBase(SQLModel):
 class Vendor(VendorBase, Versioned, Timestamps, table=True):
     """A company we buy from (shared reference data: Dell, Google, CDW, …)."""
 
-    __tablename__: ClassVar[str] = "vendors"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "vendors"
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200, unique=True)
 

@@ -16,7 +16,7 @@ from .base import Timestamps, UtcDateTime, Versioned, enum_type, money_field
 class PurchaseRound(Versioned, Timestamps, table=True):
     """A cooperative buying event: items, a need window and a commitment window (DESIGN §3.6)."""
 
-    __tablename__: ClassVar[str] = "purchase_rounds"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "purchase_rounds"
     id: int | None = Field(default=None, primary_key=True)
     cooperative_id: int = Field(foreign_key="cooperatives.id", index=True)
     name: str = Field(max_length=200)
@@ -35,7 +35,7 @@ class PurchaseRound(Versioned, Timestamps, table=True):
 class RoundItem(SQLModel, table=True):
     """A catalog item offered in a round; its final tier is fixed when the round closes."""
 
-    __tablename__: ClassVar[str] = "round_items"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "round_items"
     __table_args__ = (sa.UniqueConstraint("round_id", "catalog_item_id"),)
     id: int | None = Field(default=None, primary_key=True)
     round_id: int = Field(
@@ -51,7 +51,7 @@ class RoundItem(SQLModel, table=True):
 class Commitment(Versioned, Timestamps, table=True):
     """A district's quantity for one round item: suggested from obligations, then committed."""
 
-    __tablename__: ClassVar[str] = "commitments"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "commitments"
     __table_args__ = (sa.UniqueConstraint("round_item_id", "district_id"),)
     id: int | None = Field(default=None, primary_key=True)
     round_item_id: int = Field(
