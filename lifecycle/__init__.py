@@ -34,6 +34,7 @@ def create_app(settings: Settings | None = None, **config: Any) -> Flask:
     from .admin.views import bp as admin_bp
     from .api import bp as api_bp
     from .home.views import bp as home_bp
+    from .inventory.devices_views import bp as devices_bp
 
     settings = settings or Settings.from_env()
     settings.check()
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None, **config: Any) -> Flask:
     app.register_blueprint(accounts_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(devices_bp)
     return app
 
 

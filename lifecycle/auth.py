@@ -15,7 +15,7 @@ from flask import Flask, g, request
 from flask_login import LoginManager, current_user
 from sqlmodel import Session, col, select
 
-from .db import get_session
+from .db import get_session, set_actor
 from .enums import Role
 from .errors import AppError, Forbidden
 from .models import ApiToken, User, utcnow
@@ -160,8 +160,12 @@ def init_app(app: Flask) -> None:
     def _load(user_id: str) -> User | None:
         if not user_id.isdigit():
             return None
-        user = get_session().get(User, int(user_id))
-        return user if user is not None and user.is_active else None
+        session = get_session()
+        user = session.get(User, int(user_id))
+        if user is None or not user.is_active:
+            return None
+        set_actor(session, user_id=user.id, label=user.email)
+        return user
 
     @login_manager.unauthorized_handler  # type: ignore[untyped-decorator]
     def _unauthorized() -> Any:

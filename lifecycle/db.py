@@ -8,7 +8,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, current_app, g
-from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
@@ -93,14 +92,15 @@ def get_db(app: Flask | None = None) -> Database:
 def get_session() -> AppSession:
     """The request's session; a handler commits it once."""
     if "db_session" not in g:
-        new = get_db().session()
-        user = g.get("api_user") or current_user
-        if getattr(user, "is_authenticated", False):
-            new.info["actor_id"] = user.id
-            new.info["actor_label"] = user.email
-        g.db_session = new
+        g.db_session = get_db().session()
     session: AppSession = g.db_session
     return session
+
+
+def set_actor(session: Session, *, user_id: int | None, label: str) -> None:
+    """Who the audit trail names for what this session writes."""
+    session.info["actor_id"] = user_id
+    session.info["actor_label"] = label
 
 
 def after_commit(session: Session, callback: Callable[[], None]) -> None:

@@ -11,22 +11,31 @@ from flask import Flask, request, url_for
 from flask_login import current_user
 
 from .enums import Role
-
-CENT = Decimal("0.01")
+from .money import to_cents
 
 
 def money(value: Decimal | int | str | None, *, cents: bool = True) -> str:
     """$1,234.50 — money is shown rounded half-up to the cent (DESIGN §3.4)."""
     if value is None or value == "":
         return "—"
-    amount = Decimal(value)
     if cents:
-        amount = amount.quantize(CENT, rounding=ROUND_HALF_UP)
+        amount = to_cents(Decimal(value))
         text = f"{abs(amount):,.2f}"
     else:
-        amount = amount.quantize(Decimal(1), rounding=ROUND_HALF_UP)
+        amount = Decimal(value).quantize(Decimal(1), rounding=ROUND_HALF_UP)
         text = f"{abs(amount):,.0f}"
     return f"-${text}" if amount < 0 else f"${text}"
+
+
+def label(value: Any) -> str:
+    """A human label for an enum member or a snake_case code."""
+    if value is None or value == "":
+        return "—"
+    text = getattr(value, "label", None)
+    if isinstance(text, str):
+        return text
+    raw = getattr(value, "value", value)
+    return str(raw).replace("_", " ").capitalize()
 
 
 def fmt_date(value: date | datetime | None) -> str:
@@ -49,8 +58,10 @@ class NavItem:
     prefix: str
 
 
+DISTRICT = (Role.DISTRICT_IT, Role.DISTRICT_FINANCE, Role.DISTRICT_VIEWER)
 NAV: list[NavItem] = [
     NavItem("Home", "home.index", tuple(Role), "/"),
+    NavItem("Devices", "devices.index", DISTRICT, "/devices"),
     NavItem("Users", "admin.users", (Role.ADMIN,), "/admin/users"),
     NavItem("Districts", "admin.districts", (Role.ADMIN,), "/admin/districts"),
     NavItem("Activity", "admin.activity", (Role.ADMIN,), "/admin/activity"),
@@ -96,6 +107,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["date"] = fmt_date
     app.jinja_env.filters["iso"] = iso
+    app.jinja_env.filters["label"] = label
     app.jinja_env.globals["nav_items"] = nav_items
     app.jinja_env.globals["Role"] = Role
     app.jinja_env.trim_blocks = True

@@ -52,6 +52,8 @@ SHARED: dict[str, Callable[[Other], int]] = {
     "vehicle_id": lambda o: o.ids["vehicle"],
     "item_id": lambda o: o.ids["item"],
 }
+# Plain (non-id) parameters and a value to fill them with.
+PLAIN: dict[str, str] = {"field": "status"}
 # Routes only another role may use: refused before any lookup.
 ROLE_GATED_PARAMS: dict[str, Callable[[Other], int]] = {
     "user_id": lambda o: o.ids["user"],
@@ -130,6 +132,8 @@ def check_route(
             values[name] = SHARED[name](other)
         elif name in ROLE_GATED_PARAMS:
             values[name] = ROLE_GATED_PARAMS[name](other)
+        elif name in PLAIN:
+            values[name] = PLAIN[name]  # type: ignore[assignment]
         else:
             return [
                 f"{rule.endpoint} {rule.rule}: parameter <{name}> is not covered by test_isolation.py"

@@ -6,6 +6,7 @@ from sqlmodel import Session, col, select
 
 from .. import audit
 from ..auth import create_token, hash_password, password_problem, verify_password
+from ..db import set_actor
 from ..errors import NotFound, ValidationFailed
 from ..models import ApiToken, User, utcnow
 
@@ -18,8 +19,7 @@ def authenticate(session: Session, *, email: str, password: str) -> User | None:
         return None
     assert user is not None
     user.last_login_at = utcnow()
-    session.info["actor_id"] = user.id
-    session.info["actor_label"] = user.email
+    set_actor(session, user_id=user.id, label=user.email)
     assert user.id is not None
     audit.record(
         session,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app, g, request
 
 from ..auth import Unauthorized, user_for_token
-from ..db import get_session
+from ..db import get_session, set_actor
 from ..security import csrf, limiter
 from . import openapi, resources  # noqa: F401  (importing registers the operations)
 from .frame import bp
@@ -30,9 +30,11 @@ def _authenticate() -> None:
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise Unauthorized("Send an API token: Authorization: Bearer <token>.")
-    user = user_for_token(get_session(), secret.strip())
+    session = get_session()
+    user = user_for_token(session, secret.strip())
     if user is None:
         raise Unauthorized("The API token is unknown, expired or revoked.")
+    set_actor(session, user_id=user.id, label=user.email)
     g.api_user = user
 
 

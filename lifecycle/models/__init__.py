@@ -14,8 +14,24 @@ from .catalog import (
     PriceTierBase,
     PriceTierRead,
 )
-from .contracts import ContractCoveredDevice, ServiceContract, TermRecord
-from .inventory import Device, License
+from .contracts import (
+    ContractCoveredDevice,
+    ServiceContract,
+    ServiceContractCreate,
+    ServiceContractRead,
+    ServiceContractUpdate,
+    TermRecord,
+)
+from .inventory import (
+    Device,
+    DeviceCreate,
+    DeviceRead,
+    DeviceUpdate,
+    License,
+    LicenseCreate,
+    LicenseRead,
+    LicenseUpdate,
+)
 from .jobs import JobRecord
 from .obligations import Obligation, Reminder, ReminderDelivery
 from .org import (
@@ -58,12 +74,18 @@ __all__ = [
     "ContractVehicleRead",
     "Cooperative",
     "Device",
+    "DeviceCreate",
+    "DeviceRead",
+    "DeviceUpdate",
     "District",
     "DistrictCreate",
     "DistrictRead",
     "DistrictUpdate",
     "JobRecord",
     "License",
+    "LicenseCreate",
+    "LicenseRead",
+    "LicenseUpdate",
     "Obligation",
     "PriceTier",
     "PriceTierBase",
@@ -78,6 +100,9 @@ __all__ = [
     "SchoolRead",
     "SchoolUpdate",
     "ServiceContract",
+    "ServiceContractCreate",
+    "ServiceContractRead",
+    "ServiceContractUpdate",
     "TermRecord",
     "User",
     "UserCreate",

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import ClassVar
 
 import sqlalchemy as sa
-from pydantic import field_validator
+from pydantic import field_validator, model_validator
 from sqlmodel import JSON, Field, SQLModel
 
 from ..enums import (
@@ -18,6 +18,7 @@ from ..enums import (
     RenewalType,
 )
 from .base import (
+    MoneyOut,
     Timestamps,
     Versioned,
     created_field,
@@ -59,6 +60,19 @@ class ServiceContractBase(SQLModel):
     _thresholds = field_validator("reminder_thresholds")(check_thresholds)
 
 
+def _coverage_checks(obj: ServiceContractBase) -> None:
+    if obj.coverage == CoverageType.CATEGORY and obj.coverage_category is None:
+        raise ValueError(
+            "coverage_category: is required when the contract covers a category"
+        )
+    if obj.coverage == CoverageType.SITE and obj.coverage_school_id is None:
+        raise ValueError(
+            "coverage_school_id: is required when the contract covers a site"
+        )
+    if obj.cost_per_period < 0:
+        raise ValueError("cost_per_period: must not be negative")
+
+
 class ServiceContract(ServiceContractBase, Versioned, Timestamps, table=True):
     """A district's maintenance/support/managed-service agreement and what it covers."""
 
@@ -84,6 +98,54 @@ class ServiceContract(ServiceContractBase, Versioned, Timestamps, table=True):
     current_term_start: date | None = None
     current_term_end: date | None = None
     decide_by: date | None = None
+
+
+class ServiceContractCreate(ServiceContractBase):
+    @model_validator(mode="after")
+    def _checks(self) -> ServiceContractCreate:
+        self.name = self.name.strip()
+        if not self.name:
+            raise ValueError("name: is required")
+        _coverage_checks(self)
+        return self
+
+
+class ServiceContractUpdate(SQLModel):
+    vendor_id: int | None = None
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    kind: ContractKind | None = None
+    coverage: CoverageType | None = None
+    coverage_category: DeviceCategory | None = None
+    coverage_school_id: int | None = None
+    term_start: date | None = None
+    initial_term_months: int | None = Field(default=None, ge=1, le=120)
+    renewal_term_months: int | None = Field(default=None, ge=1, le=120)
+    renewal_type: RenewalType | None = None
+    notice_days: int | None = Field(default=None, ge=0, le=730)
+    cost_per_period: Decimal | None = Field(
+        default=None, ge=0, max_digits=14, decimal_places=2
+    )
+    escalator_pct: Decimal | None = Field(default=None, ge=0, le=100)
+    vehicle_id: int | None = None
+    funding_source: str | None = Field(default=None, max_length=80)
+    erate_c2_eligible: bool | None = None
+    reminder_thresholds: list[int] | None = None
+    notes: str | None = Field(default=None, max_length=4000)
+    version: int
+
+    _thresholds = field_validator("reminder_thresholds")(check_thresholds)
+
+
+class ServiceContractRead(ServiceContractBase):
+    id: int
+    district_id: int
+    cost_per_period: MoneyOut
+    status: AgreementStatus
+    current_term_number: int | None
+    current_term_start: date | None
+    current_term_end: date | None
+    decide_by: date | None
+    version: int
 
 
 class ContractCoveredDevice(SQLModel, table=True):

@@ -7,11 +7,11 @@ from decimal import Decimal
 from typing import ClassVar
 
 import sqlalchemy as sa
-from pydantic import field_validator
+from pydantic import field_validator, model_validator
 from sqlmodel import JSON, Field, SQLModel
 
 from ..enums import AgreementStatus, DeviceCategory, DeviceStatus, RenewalType
-from .base import Timestamps, Versioned, enum_type, money_field
+from .base import MoneyOut, Timestamps, Versioned, enum_type, money_field
 from .org import check_thresholds
 
 
@@ -35,6 +35,17 @@ class DeviceBase(SQLModel):
     lifespan_months: int | None = Field(default=None, ge=1, le=240)
     assigned_to: str = Field(default="", max_length=200)
     notes: str = Field(default="", max_length=4000)
+
+
+def _device_dates(obj: DeviceBase | DeviceUpdate) -> None:
+    bought = obj.purchase_date
+    if bought is not None:
+        if obj.eol_date is not None and obj.eol_date < bought:
+            raise ValueError("eol_date: must be on or after the purchase date")
+        if obj.warranty_end is not None and obj.warranty_end < bought:
+            raise ValueError("warranty_end: must be on or after the purchase date")
+    if obj.purchase_cost is not None and obj.purchase_cost < 0:
+        raise ValueError("purchase_cost: must not be negative")
 
 
 class Device(DeviceBase, Versioned, Timestamps, table=True):
@@ -61,6 +72,64 @@ class Device(DeviceBase, Versioned, Timestamps, table=True):
     # stored so lists can filter and sort on it with an index.
     refresh_due: date | None = None
     refresh_reason: str = Field(default="", max_length=16)
+
+
+class DeviceCreate(DeviceBase):
+    asset_tag: str = Field(min_length=1, max_length=64)
+
+    @field_validator("asset_tag", "serial", "model", "funding_source", "assigned_to")
+    @classmethod
+    def _strip(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip()
+        return value
+
+    @model_validator(mode="after")
+    def _dates(self) -> DeviceCreate:
+        if not self.asset_tag:
+            raise ValueError("asset_tag: is required")
+        if self.serial == "":
+            self.serial = None
+        _device_dates(self)
+        return self
+
+
+class DeviceUpdate(SQLModel):
+    """A partial change: only the fields sent are changed; `version` is what was read."""
+
+    school_id: int | None = None
+    asset_tag: str | None = Field(default=None, min_length=1, max_length=64)
+    serial: str | None = Field(default=None, max_length=64)
+    model: str | None = Field(default=None, max_length=200)
+    catalog_item_id: int | None = None
+    category: DeviceCategory | None = None
+    status: DeviceStatus | None = None
+    purchase_date: date | None = None
+    purchase_cost: Decimal | None = Field(default=None, max_digits=14, decimal_places=2)
+    funding_source: str | None = Field(default=None, max_length=80)
+    vehicle_id: int | None = None
+    warranty_end: date | None = None
+    aue_date: date | None = None
+    eol_date: date | None = None
+    lifespan_months: int | None = Field(default=None, ge=1, le=240)
+    assigned_to: str | None = Field(default=None, max_length=200)
+    notes: str | None = Field(default=None, max_length=4000)
+    version: int
+
+    @model_validator(mode="after")
+    def _dates(self) -> DeviceUpdate:
+        _device_dates(self)
+        return self
+
+
+class DeviceRead(DeviceBase):
+    id: int
+    district_id: int
+    purchase_cost: MoneyOut | None
+    refresh_due: date | None
+    refresh_reason: str
+    version: int
 
 
 class LicenseBase(SQLModel):
@@ -111,3 +180,59 @@ class License(LicenseBase, Versioned, Timestamps, table=True):
     current_term_start: date | None = None
     current_term_end: date | None = None
     decide_by: date | None = None
+
+
+def _license_checks(obj: LicenseBase | LicenseUpdate) -> None:
+    if obj.price_per_seat is not None and obj.price_per_seat < 0:
+        raise ValueError("price_per_seat: must not be negative")
+
+
+class LicenseCreate(LicenseBase):
+    @model_validator(mode="after")
+    def _checks(self) -> LicenseCreate:
+        self.product = self.product.strip()
+        if not self.product:
+            raise ValueError("product: is required")
+        _license_checks(self)
+        return self
+
+
+class LicenseUpdate(SQLModel):
+    product: str | None = Field(default=None, min_length=1, max_length=200)
+    vendor_id: int | None = None
+    catalog_item_id: int | None = None
+    school_id: int | None = None
+    seats: int | None = Field(default=None, ge=0, le=10_000_000)
+    seats_used: int | None = Field(default=None, ge=0, le=10_000_000)
+    term_start: date | None = None
+    initial_term_months: int | None = Field(default=None, ge=1, le=120)
+    renewal_term_months: int | None = Field(default=None, ge=1, le=120)
+    renewal_type: RenewalType | None = None
+    notice_days: int | None = Field(default=None, ge=0, le=730)
+    price_per_seat: Decimal | None = Field(
+        default=None, max_digits=14, decimal_places=2
+    )
+    vehicle_id: int | None = None
+    funding_source: str | None = Field(default=None, max_length=80)
+    reminder_thresholds: list[int] | None = None
+    notes: str | None = Field(default=None, max_length=4000)
+    version: int
+
+    _thresholds = field_validator("reminder_thresholds")(check_thresholds)
+
+    @model_validator(mode="after")
+    def _checks(self) -> LicenseUpdate:
+        _license_checks(self)
+        return self
+
+
+class LicenseRead(LicenseBase):
+    id: int
+    district_id: int
+    price_per_seat: MoneyOut
+    status: AgreementStatus
+    current_term_number: int | None
+    current_term_start: date | None
+    current_term_end: date | None
+    decide_by: date | None
+    version: int

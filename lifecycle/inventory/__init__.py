@@ -1,0 +1,1 @@
+"""District inventory: devices, licenses and service contracts."""

@@ -1,0 +1,84 @@
+"""Choices for filters and forms: schools, vehicles, catalog items, funding sources."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from ..models import (
+    CatalogItem,
+    ContractVehicle,
+    Device,
+    School,
+    ServiceContract,
+    User,
+    Vendor,
+)
+from ..tenancy import scoped
+
+
+@dataclass
+class Options:
+    schools: list[tuple[int, str]]
+    vehicles: list[tuple[int, str]]
+    catalog_items: list[tuple[int, str]]
+    vendors: list[tuple[int, str]]
+    funding_sources: list[str]
+    device_contracts: list[tuple[int, str]]
+
+
+def options(session: Session, user: User, *, district_id: int | None = None) -> Options:
+    """Everything the device/license/contract forms and filters offer, in a few queries."""
+    schools_stmt = scoped(select(School.id, School.name), School, user).order_by(
+        col(School.name)
+    )
+    if district_id is not None:
+        schools_stmt = schools_stmt.where(col(School.district_id) == district_id)
+    funding_stmt = scoped(
+        sa.select(col(Device.funding_source)).distinct(), Device, user
+    ).where(col(Device.funding_source) != "")
+    contracts_stmt = scoped(
+        select(ServiceContract.id, ServiceContract.name), ServiceContract, user
+    ).where(col(ServiceContract.coverage) == "devices")
+    return Options(
+        schools=[
+            (int(i), n) for i, n in session.exec(schools_stmt).all() if i is not None
+        ],
+        vehicles=[
+            (int(i), f"{num} — {title}")
+            for i, num, title in session.exec(
+                select(
+                    ContractVehicle.id,
+                    ContractVehicle.contract_number,
+                    ContractVehicle.title,
+                ).order_by(col(ContractVehicle.contract_number))
+            ).all()
+            if i is not None
+        ],
+        catalog_items=[
+            (int(i), f"{name} ({sku})")
+            for i, name, sku in session.exec(
+                select(CatalogItem.id, CatalogItem.name, CatalogItem.sku)
+                .where(col(CatalogItem.active))
+                .order_by(col(CatalogItem.name))
+            ).all()
+            if i is not None
+        ],
+        vendors=[
+            (int(i), n)
+            for i, n in session.exec(
+                select(Vendor.id, Vendor.name).order_by(col(Vendor.name))
+            ).all()
+            if i is not None
+        ],
+        funding_sources=sorted(s for (s,) in session.execute(funding_stmt).all() if s),
+        device_contracts=[
+            (int(i), n)
+            for i, n in session.exec(
+                contracts_stmt.order_by(col(ServiceContract.name))
+            ).all()
+            if i is not None
+        ],
+    )
