@@ -68,11 +68,16 @@ def _add_days_sqlite(element: add_days, compiler: SQLCompiler, **kw: Any) -> str
     return f"date({day}, ({days}) || ' days')"
 
 
-def earliest(*dates: ColumnElement[Any]) -> ColumnElement[Any]:
+def earliest(*dates: Any) -> ColumnElement[Any]:
     """The earliest non-NULL date, or NULL when all are NULL, on every dialect."""
     far = sa.literal(FAR_FUTURE, sa.Date())
     coalesced = [sa.func.coalesce(d, far) for d in dates]
-    smallest = coalesced[0]
+    smallest: ColumnElement[Any] = coalesced[0]
     for other in coalesced[1:]:
         smallest = sa.case((other < smallest, other), else_=smallest)
     return sa.func.nullif(smallest, far)
+
+
+def rowcount(result: Any) -> int:
+    """Rows matched by an UPDATE/DELETE/INSERT (a CursorResult's rowcount)."""
+    return int(result.rowcount)

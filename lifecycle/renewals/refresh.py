@@ -9,7 +9,7 @@ from sqlmodel import Session, col
 
 from ..enums import DeviceCategory
 from ..models import CatalogItem, CategoryPolicy, Device
-from ..sqlfuncs import add_months, earliest
+from ..sqlfuncs import add_months, earliest, rowcount
 
 
 def lifespan_expr() -> sa.ColumnElement[Any]:
@@ -52,22 +52,26 @@ def recompute_device_refresh(
     if device_ids is not None:
         where.append(col(Device.id).in_(device_ids))
     due = refresh_due_expr()
-    changed = session.execute(
-        sa.update(Device)
-        .where(*where, col(Device.refresh_due).is_distinct_from(due))
-        .values(refresh_due=due)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    changed = rowcount(
+        session.execute(
+            sa.update(Device)
+            .where(*where, col(Device.refresh_due).is_distinct_from(due))
+            .values(refresh_due=due)
+            .execution_options(synchronize_session=False)
+        )
+    )
     reason = sa.case(
         (col(Device.refresh_due).is_(None), ""),
         (col(Device.refresh_due) == col(Device.aue_date), "aue"),
         (col(Device.refresh_due) == col(Device.eol_date), "eol"),
         else_="lifespan",
     )
-    changed += session.execute(
-        sa.update(Device)
-        .where(*where, col(Device.refresh_reason) != reason)
-        .values(refresh_reason=reason)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    return int(changed)
+    changed += rowcount(
+        session.execute(
+            sa.update(Device)
+            .where(*where, col(Device.refresh_reason) != reason)
+            .values(refresh_reason=reason)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    return changed
