@@ -12,7 +12,11 @@ import os
 import re
 import shlex
 import shutil
+import socket
 import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -234,6 +238,48 @@ def test_readme_opens_with_the_two_commands():
     first_screen = (ROOT / "README.md").read_text().splitlines()[:FIRST_SCREEN_LINES]
     assert DEMO_COMMAND in first_screen
     assert TEST_COMMAND in first_screen
+
+
+def test_demo_command_serves_the_demo_and_prints_where(tmp_path):
+    """`lifecycle demo` (the README demo command ends with it) seeds, then serves."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("LIFECYCLE_")
+        and k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY")
+    }
+    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'demo.db'}", PYTHONUNBUFFERED="1")
+    script = Path(sys.executable).with_name("lifecycle")
+    command = (
+        [str(script)] if script.exists() else [sys.executable, "-m", "lifecycle.cli"]
+    )
+    demo = subprocess.Popen(
+        [*command, "demo", "--port", str(port), "--devices", "200"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
+    status = None
+    try:
+        deadline = time.monotonic() + 120
+        while status is None and demo.poll() is None and time.monotonic() < deadline:
+            try:
+                url = f"http://127.0.0.1:{port}/healthz"
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    status = response.status
+            except OSError:
+                time.sleep(0.25)
+    finally:
+        demo.terminate()
+        output = demo.communicate(timeout=30)[0]
+    assert status == 200, output
+    assert f"http://127.0.0.1:{port}/" in output
+    assert "Demo logins" in output
 
 
 def test_ci_runs_the_readme_test_command():
