@@ -12,6 +12,9 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
@@ -78,6 +81,28 @@ def earliest(*dates: Any) -> ColumnElement[Any]:
     return sa.func.nullif(smallest, far)
 
 
-def rowcount(result: Any) -> int:
-    """Rows matched by an UPDATE/DELETE/INSERT (a CursorResult's rowcount)."""
-    return int(result.rowcount)
+def rowcount(result: Any, session: Session | None = None) -> int:
+    """Rows written by a statement run with execution_options(preserve_rowcount=True).
+
+    Python's sqlite3 reports -1 for a statement that starts with WITH; changes() knows.
+    """
+    count = int(result.rowcount)
+    if (
+        count < 0
+        and session is not None
+        and session.get_bind().dialect.name == "sqlite"
+    ):
+        count = int(session.execute(sa.text("SELECT changes()")).scalar_one())
+    return count
+
+
+def upsert_insert(session: Session, model: Any) -> Any:
+    """An INSERT that supports ON CONFLICT on the session's database (PostgreSQL or SQLite)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return pg_insert(model)
+    return sqlite_insert(model)
+
+
+def insert_ignore(session: Session, model: Any) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING: a row that already exists is left alone."""
+    return upsert_insert(session, model).on_conflict_do_nothing()

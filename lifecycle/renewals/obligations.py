@@ -1,0 +1,413 @@
+"""Obligations derived from the inventory by set-based SQL (DESIGN §2, §3.2–3.4).
+
+One INSERT … SELECT … ON CONFLICT DO UPDATE per kind creates or updates every obligation of
+a district; UPDATE statements close the ones whose subject no longer needs a decision.
+Rows whose values did not change are not written, so an unchanged rescan writes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col
+
+from ..budget.fiscal import fiscal_year
+from ..enums import (
+    NO_REFRESH_STATUSES,
+    AgreementStatus,
+    ObligationKind,
+    ObligationState,
+    RenewalType,
+)
+from ..models import (
+    CatalogItem,
+    CategoryPolicy,
+    Device,
+    District,
+    License,
+    Obligation,
+    PriceTier,
+    Reminder,
+    ServiceContract,
+    UtcDateTime,
+    utcnow,
+)
+from ..money import growth_factor
+from ..sqlfuncs import add_days, rowcount, upsert_insert
+from .agreements import Agreement, term_end_expr
+
+OPEN_STATES = (
+    ObligationState.UPCOMING,
+    ObligationState.NOTIFIED,
+    ObligationState.ACKNOWLEDGED,
+    ObligationState.SNOOZED,
+)
+MAX_YEARS = 15
+COLUMNS = [
+    "district_id", "kind", "subject_type", "subject_id", "term_number", "due_date",
+    "decide_by", "estimated_cost", "fiscal_year", "category", "school_id",
+    "funding_source", "catalog_item_id", "quantity", "state", "created_at", "updated_at",
+]  # fmt: skip
+DERIVED = [
+    "due_date", "decide_by", "estimated_cost", "fiscal_year", "category", "school_id",
+    "funding_source", "catalog_item_id", "quantity",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """A district's money calendar for one scan: today, its fiscal years and inflation."""
+
+    today: date
+    start_month: int
+    inflation_pct: Decimal
+
+    @property
+    def current_fy(self) -> int:
+        return fiscal_year(self.today, self.start_month)
+
+    def fiscal_year_of(self, day: Any) -> sa.ColumnElement[Any]:
+        """FY of a date column, named by its end year; anything overdue is the current FY."""
+        year = sa.cast(sa.extract("year", day), sa.Integer)
+        month = sa.cast(sa.extract("month", day), sa.Integer)
+        later = (
+            sa.case((month >= self.start_month, 1), else_=0)
+            if self.start_month > 1
+            else 0
+        )
+        return sa.case((day < self.today, self.current_fy), else_=year + later)
+
+    def inflation(self, fy: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+        """(1 + inflation)^(whole fiscal years ahead), as exact decimal factors."""
+        ahead = fy - self.current_fy
+        whens = [
+            (
+                ahead == k,
+                sa.literal(growth_factor(self.inflation_pct, k), sa.Numeric(20, 10)),
+            )
+            for k in range(1, MAX_YEARS + 1)
+        ]
+        return sa.case(*whens, else_=sa.literal(Decimal(1), sa.Numeric(20, 10)))
+
+
+def calendar_for(session: Session, district_id: int, today: date) -> Calendar:
+    district = session.get(District, district_id)
+    if district is None:
+        raise LookupError(f"no district {district_id}")
+    return Calendar(today, district.fy_start_month, Decimal(district.inflation_pct))
+
+
+def _cents(expr: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    return sa.cast(sa.func.round(expr, 2), sa.Numeric(14, 2))
+
+
+def _upsert(session: Session, select: sa.Select[Any]) -> int:
+    insert = upsert_insert(session, Obligation).from_select(COLUMNS, select)
+    excluded = insert.excluded
+    changed = sa.or_(
+        *[
+            getattr(Obligation, name).is_distinct_from(getattr(excluded, name))
+            for name in DERIVED
+        ],
+        col(Obligation.state).in_([ObligationState.RETIRED, ObligationState.LAPSED]),
+    )
+    reopened = sa.case(
+        (
+            col(Obligation.state).in_(
+                [ObligationState.RETIRED, ObligationState.LAPSED]
+            ),
+            ObligationState.UPCOMING,
+        ),
+        else_=col(Obligation.state),
+    )
+    stmt = insert.on_conflict_do_update(
+        index_elements=["subject_type", "subject_id", "kind", "term_number"],
+        set_={
+            **{name: getattr(excluded, name) for name in DERIVED},
+            "state": reopened,
+            "updated_at": excluded.updated_at,
+        },
+        where=changed,
+    )
+    result = session.execute(stmt.execution_options(preserve_rowcount=True))
+    return rowcount(result, session)
+
+
+def _common(now: Any) -> list[Any]:
+    return [sa.literal(ObligationState.UPCOMING.value), now, now]
+
+
+def _device_refresh_select(district_id: int, cal: Calendar, now: Any) -> sa.Select[Any]:
+    """Refresh obligations, priced at the district's own tier for each cohort (§3.4)."""
+    policy_item = (
+        sa.select(col(CategoryPolicy.replacement_item_id))
+        .where(
+            col(CategoryPolicy.district_id) == col(Device.district_id),
+            col(CategoryPolicy.category) == col(Device.category),
+        )
+        .scalar_subquery()
+    )
+    due = col(Device.refresh_due)
+    active = sa.and_(
+        col(Device.district_id) == district_id,
+        due.is_not(None),
+        col(Device.status).not_in([s.value for s in NO_REFRESH_STATUSES]),
+    )
+    dev = (
+        sa.select(
+            col(Device.id).label("id"),
+            sa.func.coalesce(policy_item, col(Device.catalog_item_id)).label("item_id"),
+            cal.fiscal_year_of(due).label("fy"),
+        )
+        .where(active)
+        .cte("dev")
+    )
+    cohort = (
+        sa.select(dev.c.item_id, dev.c.fy, sa.func.count().label("qty"))
+        .where(dev.c.item_id.is_not(None))
+        .group_by(dev.c.item_id, dev.c.fy)
+        .cte("cohort")
+    )
+    tier_price = (
+        sa.select(col(PriceTier.unit_price))
+        .where(
+            col(PriceTier.catalog_item_id) == cohort.c.item_id,
+            col(PriceTier.min_qty) <= cohort.c.qty,
+        )
+        .order_by(col(PriceTier.min_qty).desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    unit = sa.func.coalesce(
+        tier_price, col(CatalogItem.list_price), col(Device.purchase_cost), 0
+    )
+    return (
+        sa.select(
+            col(Device.district_id),
+            sa.literal(ObligationKind.REFRESH.value),
+            sa.literal("device"),
+            col(Device.id),
+            sa.literal(0),
+            due,
+            due,
+            _cents(unit * cal.inflation(dev.c.fy)),
+            dev.c.fy,
+            col(Device.category),
+            col(Device.school_id),
+            col(Device.funding_source),
+            dev.c.item_id,
+            sa.literal(1),
+            *_common(now),
+        )
+        .select_from(Device)
+        .join(dev, dev.c.id == col(Device.id))
+        .outerjoin(
+            cohort, sa.and_(cohort.c.item_id == dev.c.item_id, cohort.c.fy == dev.c.fy)
+        )
+        .outerjoin(CatalogItem, col(CatalogItem.id) == dev.c.item_id)
+        .where(active)
+    )
+
+
+def _warranty_select(district_id: int, cal: Calendar, now: Any) -> sa.Select[Any]:
+    """Upcoming warranty ends: extend the warranty or accept the risk (no cost estimate)."""
+    end = col(Device.warranty_end)
+    return sa.select(
+        col(Device.district_id),
+        sa.literal(ObligationKind.WARRANTY.value),
+        sa.literal("device"),
+        col(Device.id),
+        sa.literal(0),
+        end,
+        end,
+        sa.literal(Decimal("0.00"), sa.Numeric(14, 2)),
+        cal.fiscal_year_of(end),
+        col(Device.category),
+        col(Device.school_id),
+        col(Device.funding_source),
+        col(Device.catalog_item_id),
+        sa.literal(1),
+        *_common(now),
+    ).where(
+        col(Device.district_id) == district_id,
+        end >= cal.today,
+        col(Device.status).not_in([s.value for s in NO_REFRESH_STATUSES]),
+    )
+
+
+def _renewal_select(
+    model: Agreement, district_id: int, cal: Calendar, now: Any, *, next_term: bool
+) -> sa.Select[Any]:
+    """The renewal decision at the end of the current term (or the next, once committed).
+
+    The renewal costs in the fiscal year its new term starts (§3.4): the day after the end.
+    """
+    n = col(model.current_term_number)
+    number = n + 1 if next_term else n
+    term_end = term_end_expr(model, number)
+    starts = add_days(term_end, 1)
+    fy = cal.fiscal_year_of(starts)
+    if model is License:
+        kind, subject = ObligationKind.LICENSE_RENEWAL, "license"
+        cost = _cents(
+            col(License.seats) * col(License.price_per_seat) * cal.inflation(fy)
+        )
+        quantity: Any = col(License.seats)
+        category: Any = sa.literal("license")
+        school: Any = col(License.school_id)
+        item: Any = col(License.catalog_item_id)
+        notice_date = add_days(term_end, -col(License.notice_days))
+    else:
+        kind, subject = ObligationKind.CONTRACT_RENEWAL, "contract"
+        growth = 1 + col(ServiceContract.escalator_pct) / 100
+        factor = growth * growth if next_term else growth
+        cost = _cents(col(ServiceContract.cost_per_period) * factor)
+        quantity = sa.literal(1)
+        category = sa.func.coalesce(col(ServiceContract.coverage_category), "service")
+        school = col(ServiceContract.coverage_school_id)
+        item = sa.null()
+        notice_date = add_days(term_end, -col(ServiceContract.notice_days))
+    decide = sa.case(
+        (col(model.renewal_type) == RenewalType.TACIT, notice_date), else_=term_end
+    )
+    where = [
+        col(model.district_id) == district_id,
+        col(model.status) == AgreementStatus.ACTIVE,
+        col(model.renewal_type) != RenewalType.NONE,
+        n.is_not(None),
+    ]
+    if next_term:
+        # tacit and already committed to the next term: its own decision is the open one
+        where += [
+            col(model.renewal_type) == RenewalType.TACIT,
+            add_days(col(model.current_term_end), -col(model.notice_days)) < cal.today,
+        ]
+    return sa.select(
+        col(model.district_id),
+        sa.literal(kind.value),
+        sa.literal(subject),
+        col(model.id),
+        number,
+        starts,
+        decide,
+        cost,
+        fy,
+        category,
+        school,
+        col(model.funding_source),
+        item,
+        quantity,
+        *_common(now),
+    ).where(*where)
+
+
+@dataclass
+class ObligationChanges:
+    written: int = 0
+    closed: int = 0
+    reopened_from_snooze: int = 0
+
+
+def _close(session: Session, district_id: int, today: date) -> int:
+    """Open obligations whose subject no longer needs the decision leave the open states."""
+    open_ = sa.and_(
+        col(Obligation.district_id) == district_id,
+        col(Obligation.state).in_(OPEN_STATES),
+    )
+    closed = 0
+
+    def close(where: sa.ColumnElement[bool], state: ObligationState) -> None:
+        nonlocal closed
+        closed += rowcount(
+            session.execute(
+                sa.update(Obligation)
+                .where(open_, where)
+                .values(state=state, updated_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+        )
+
+    device_gone = ~sa.exists().where(
+        col(Device.id) == col(Obligation.subject_id),
+        col(Device.status).not_in([s.value for s in NO_REFRESH_STATUSES]),
+    )
+    close(
+        sa.and_(col(Obligation.subject_type) == "device", device_gone),
+        ObligationState.RETIRED,
+    )
+    no_refresh = ~sa.exists().where(
+        col(Device.id) == col(Obligation.subject_id),
+        col(Device.refresh_due).is_not(None),
+    )
+    close(
+        sa.and_(col(Obligation.kind) == ObligationKind.REFRESH, no_refresh),
+        ObligationState.RETIRED,
+    )
+    close(
+        sa.and_(
+            col(Obligation.kind) == ObligationKind.WARRANTY,
+            col(Obligation.due_date) < today,
+        ),
+        ObligationState.LAPSED,
+    )
+    for subject, model in (("license", License), ("contract", ServiceContract)):
+        mine = col(Obligation.subject_type) == subject
+        row = sa.select(model).where(col(model.id) == col(Obligation.subject_id))
+        renewed = sa.exists(
+            row.where(col(model.current_term_number) > col(Obligation.term_number))
+        )
+        close(sa.and_(mine, renewed), ObligationState.DONE)
+        inactive = sa.exists(row.where(col(model.status) != AgreementStatus.ACTIVE))
+        missing = ~sa.exists(row)
+        close(sa.and_(mine, sa.or_(inactive, missing)), ObligationState.LAPSED)
+    return closed
+
+
+def _wake_snoozed(session: Session, district_id: int, today: date) -> int:
+    notified = sa.exists().where(
+        col(Reminder.obligation_id) == col(Obligation.id),
+        col(Reminder.term_number) == col(Obligation.term_number),
+    )
+    return rowcount(
+        session.execute(
+            sa.update(Obligation)
+            .where(
+                col(Obligation.district_id) == district_id,
+                col(Obligation.state) == ObligationState.SNOOZED,
+                col(Obligation.snoozed_until) <= today,
+            )
+            .values(
+                state=sa.case(
+                    (notified, ObligationState.NOTIFIED), else_=ObligationState.UPCOMING
+                ),
+                snoozed_until=None,
+                updated_at=utcnow(),
+            )
+            .execution_options(synchronize_session=False)
+        )
+    )
+
+
+def derive_obligations(
+    session: Session, *, district_id: int, today: date
+) -> ObligationChanges:
+    """Create, update and close every obligation of one district; idempotent."""
+    cal = calendar_for(session, district_id, today)
+    now = sa.literal(utcnow(), UtcDateTime())
+    changes = ObligationChanges()
+    selects = [
+        _device_refresh_select(district_id, cal, now),
+        _warranty_select(district_id, cal, now),
+    ]
+    for model in (License, ServiceContract):
+        selects.append(_renewal_select(model, district_id, cal, now, next_term=False))
+        selects.append(_renewal_select(model, district_id, cal, now, next_term=True))
+    for select in selects:
+        changes.written += _upsert(session, select)
+    changes.closed = _close(session, district_id, today)
+    changes.reopened_from_snooze = _wake_snoozed(session, district_id, today)
+    return changes

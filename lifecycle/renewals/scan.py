@@ -1,0 +1,52 @@
+"""The lifecycle scan of one district: terms, refresh dates, then obligations (DESIGN §4).
+
+Set-based from start to end and idempotent: running it twice changes nothing the second
+time, so a retried job, a duplicate tick or a second worker is harmless.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session
+
+from .agreements import AgreementChanges, advance_agreements
+from .obligations import ObligationChanges, derive_obligations
+from .refresh import recompute_device_refresh
+
+
+@dataclass
+class ScanResult:
+    district_id: int
+    agreements: AgreementChanges
+    devices_refreshed: int
+    obligations: ObligationChanges
+
+    @property
+    def changed(self) -> int:
+        a = self.agreements
+        return (
+            a.initialised + a.renewed + a.lapsed + a.ended + a.decide_by_moved
+            + self.devices_refreshed + self.obligations.written + self.obligations.closed
+            + self.obligations.reopened_from_snooze
+        )  # fmt: skip
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "district_id": self.district_id,
+            **{f"terms_{k}": v for k, v in asdict(self.agreements).items()},
+            "devices_refreshed": self.devices_refreshed,
+            "obligations_written": self.obligations.written,
+            "obligations_closed": self.obligations.closed,
+            "snoozes_ended": self.obligations.reopened_from_snooze,
+        }
+
+
+def scan_district(session: Session, *, district_id: int, today: date) -> ScanResult:
+    """Bring one district's derived data to `today`; the caller commits once."""
+    agreements = advance_agreements(session, district_id=district_id, today=today)
+    refreshed = recompute_device_refresh(session, district_id=district_id)
+    obligations = derive_obligations(session, district_id=district_id, today=today)
+    return ScanResult(district_id, agreements, refreshed, obligations)

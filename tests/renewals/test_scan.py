@@ -1,0 +1,217 @@
+"""The set-based scan: worked examples on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlmodel import col, select
+
+from lifecycle.enums import (
+    AgreementStatus,
+    DeviceStatus,
+    ObligationKind,
+    ObligationState,
+    RenewalType,
+)
+from lifecycle.models import CategoryPolicy, Obligation, TermRecord
+from lifecycle.renewals.scan import scan_district
+from tests import factories
+
+TODAY = date(2026, 11, 26)
+
+
+def obligations(db, **where):
+    db.expire_all()
+    stmt = select(Obligation)
+    for key, value in where.items():
+        stmt = stmt.where(col(getattr(Obligation, key)) == value)
+    return db.exec(stmt.order_by(col(Obligation.id))).all()
+
+
+def scan(db, world, today=TODAY):
+    result = scan_district(db, district_id=world.a.district.id, today=today)
+    db.commit()
+    return result
+
+
+def test_tacit_contract_renews_from_its_original_start_and_moves_its_decide_by(
+    db, world
+):
+    contract = factories.make_contract(
+        db,
+        world.a.district,
+        term_start=date(2025, 1, 1),
+        initial_term_months=12,
+        renewal_term_months=12,
+        renewal_type=RenewalType.TACIT,
+        notice_days=60,
+        cost_per_period=Decimal("12000.00"),
+        escalator_pct=Decimal("3.00"),
+    )
+    db.commit()
+    scan(db, world, today=date(2027, 3, 1))  # after two renewals
+    db.refresh(contract)
+    assert contract.current_term_number == 3
+    assert (contract.current_term_start, contract.current_term_end) == (
+        date(2027, 1, 1),
+        date(2027, 12, 31),
+    )
+    assert contract.decide_by == date(2027, 11, 1)  # moved with the new term end
+    assert contract.cost_per_period == Decimal(
+        "12730.80"
+    )  # 12000 × 1.03², recorded per term
+    history = db.exec(
+        select(TermRecord)
+        .where(col(TermRecord.subject_id) == contract.id)
+        .order_by(col(TermRecord.term_number))
+    ).all()
+    assert [(h.term_number, h.start, h.price) for h in history] == [
+        (2, date(2026, 1, 1), Decimal("12360.00")),
+        (3, date(2027, 1, 1), Decimal("12730.80")),
+    ]
+    (renewal,) = obligations(
+        db, subject_type="contract", state=ObligationState.UPCOMING
+    )
+    assert renewal.term_number == 3
+    assert renewal.decide_by == date(2027, 11, 1)
+    assert renewal.due_date == date(
+        2028, 1, 1
+    )  # the new term starts: FY2028 (July start)
+    assert renewal.fiscal_year == 2028
+    assert renewal.estimated_cost == Decimal("13112.72")  # next term: × 1.03
+
+
+def test_monthly_terms_from_31_january_never_drift(db, world):
+    lic = factories.make_license(
+        db,
+        world.a.district,
+        term_start=date(2027, 1, 31),
+        initial_term_months=1,
+        renewal_term_months=1,
+        renewal_type=RenewalType.TACIT,
+        notice_days=0,
+    )
+    db.commit()
+    scan(db, world, today=date(2027, 4, 1))
+    db.refresh(lic)
+    assert lic.current_term_number == 3
+    assert (lic.current_term_start, lic.current_term_end) == (
+        date(2027, 3, 31),
+        date(2027, 4, 29),
+    )
+    scan(db, world, today=date(2027, 6, 15))
+    db.refresh(lic)
+    assert lic.current_term_start == date(2027, 5, 31)
+
+
+def test_express_license_lapses_and_then_has_no_obligation(db, world):
+    lic = factories.make_license(
+        db,
+        world.a.district,
+        term_start=date(2025, 7, 1),
+        initial_term_months=12,
+        renewal_type=RenewalType.EXPRESS,
+    )
+    db.commit()
+    scan(db, world, today=date(2026, 5, 1))
+    (open_,) = obligations(db, subject_type="license")
+    assert (
+        open_.decide_by == date(2026, 6, 30) and open_.state == ObligationState.UPCOMING
+    )
+    scan(db, world, today=date(2026, 7, 2))
+    db.refresh(lic)
+    assert lic.status == AgreementStatus.LAPSED
+    (closed,) = obligations(db, subject_type="license")
+    assert closed.state == ObligationState.LAPSED
+    scan(db, world, today=date(2027, 7, 2))
+    assert (
+        len(obligations(db, subject_type="license")) == 1
+    )  # nothing new after lapsing
+
+
+def test_committed_tacit_term_and_the_next_decision_both_show(db, world):
+    factories.make_license(
+        db,
+        world.a.district,
+        term_start=date(2026, 1, 1),
+        initial_term_months=12,
+        renewal_type=RenewalType.TACIT,
+        notice_days=90,
+        seats=100,
+        price_per_seat=Decimal("10"),
+    )
+    db.commit()
+    scan(db, world)  # 26 Nov 2026: notice date 2 Oct 2026 has passed
+    committed, following = obligations(db, subject_type="license")
+    assert (committed.term_number, committed.decide_by) == (1, date(2026, 10, 2))
+    assert (following.term_number, following.decide_by) == (2, date(2027, 10, 2))
+
+
+def test_device_refresh_uses_aue_and_the_cohort_tier_price(db, world):
+    vendor = factories.make_vendor(db)
+    vehicle = factories.make_vehicle(db, world.coop, vendor)
+    item = factories.make_catalog_item(
+        db, vehicle, list_price=Decimal("329.00"), tiers=[(1, "329.00"), (3, "300.00")]
+    )
+    db.add(
+        CategoryPolicy(
+            district_id=world.a.district.id,
+            category="chromebook",
+            lifespan_months=48,
+            replacement_item_id=item.id,
+        )
+    )
+    cohort = [
+        factories.make_device(
+            db,
+            world.a.district,
+            purchase_date=date(2023, 7, 15),
+            aue_date=date(2027, 6, 30),
+        )
+        for _ in range(3)
+    ]
+    lonely = factories.make_device(
+        db, world.a.district, purchase_date=date(2024, 8, 1), aue_date=date(2031, 6, 30)
+    )
+    factories.make_device(db, world.a.district, status=DeviceStatus.RETIRED)
+    db.commit()
+    scan(db, world)
+    refresh = {o.subject_id: o for o in obligations(db, kind=ObligationKind.REFRESH)}
+    assert set(refresh) == {d.id for d in [*cohort, lonely]}
+    first = refresh[cohort[0].id]
+    assert first.due_date == date(2027, 6, 30) and first.fiscal_year == 2027
+    assert first.estimated_cost == Decimal(
+        "300.00"
+    )  # 3-unit tier, this FY: no inflation
+    assert refresh[lonely.id].due_date == date(2028, 8, 1)  # lifespan before AUE
+    assert refresh[lonely.id].estimated_cost == Decimal("349.04")  # 329 × 1.03², FY2029
+
+
+def test_rescan_changes_nothing_and_retiring_closes(db, world):
+    device = factories.make_device(
+        db, world.a.district, lifespan_months=48, warranty_end=date(2027, 1, 31)
+    )
+    factories.make_contract(db, world.a.district)
+    db.commit()
+    first = scan(db, world)
+    assert first.changed > 0
+    again = scan(db, world)
+    assert again.changed == 0, again.summary()
+    device.status = DeviceStatus.RETIRED
+    db.commit()
+    scan(db, world)
+    states = {o.kind: o.state for o in obligations(db, subject_type="device")}
+    assert states == {
+        ObligationKind.REFRESH: "retired",
+        ObligationKind.WARRANTY: "retired",
+    }
+
+
+def test_another_districts_records_are_untouched(db, world):
+    other = factories.make_device(db, world.b.district, lifespan_months=12)
+    db.commit()
+    scan(db, world)
+    db.refresh(other)
+    assert other.refresh_due is None
+    assert obligations(db, district_id=world.b.district.id) == []
