@@ -12,6 +12,7 @@ from alembic import command as alembic_command
 from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
+from werkzeug.serving import run_simple
 from sqlmodel import col, select
 
 from . import PACKAGE_DIR, create_app, resource_dir
@@ -206,6 +207,49 @@ def cron_command() -> None:
     make_cron(get_redis()).start()  # type: ignore[no-untyped-call]
 
 
+@main.command("scan")
+@click.option(
+    "--district",
+    "district_id",
+    type=int,
+    default=None,
+    help="One district (default: all).",
+)
+@with_appcontext
+def scan_command(district_id: int | None) -> None:
+    """Run the lifecycle scan now, in this process, and print what changed."""
+    from .db import get_db
+    from .models import District
+    from .renewals.jobs import run_scan
+
+    db = get_db()
+    with db.scope(actor_label="cli") as session:
+        ids = (
+            [district_id]
+            if district_id
+            else [
+                i
+                for i in session.exec(
+                    select(District.id).order_by(col(District.id))
+                ).all()
+                if i
+            ]
+        )
+    if not ids:
+        click.echo("No districts to scan.")
+        return
+    for ident in ids:
+        started = time.perf_counter()
+        with db.scope(actor_label="cli") as session:
+            summary = run_scan(session, ident).summary()
+        changed = ", ".join(
+            f"{k}={v}" for k, v in summary.items() if k != "district_id" and v
+        )
+        click.echo(
+            f"district {ident}: {changed or 'no changes'} ({time.perf_counter() - started:.1f} s)"
+        )
+
+
 # --- demo and serving --------------------------------------------------------
 
 
@@ -230,7 +274,8 @@ def _serve(app: Flask, host: str, port: int) -> None:
         worker = EmbeddedWorker(app)
         worker.start()
     try:
-        app.run(host=host, port=port, threaded=True, use_reloader=False, debug=False)
+        # app.run() refuses to start under the Flask CLI; serve with Werkzeug directly.
+        run_simple(host, port, app, threaded=True, use_reloader=False)
     finally:
         if worker is not None:
             worker.stop()
