@@ -6,7 +6,7 @@ second scheduler never duplicates a side effect (DESIGN §4).
 
 from rq import cron
 
-from jobs.tasks import requeue_lost_jobs
+from jobs.tasks import nightly_scans, requeue_lost_jobs
 
 cron.register(
     requeue_lost_jobs,
@@ -14,4 +14,12 @@ cron.register(
     interval=120,
     job_timeout=300,
     result_ttl=600,
+)
+# 02:15 UTC (late evening in US time zones): scan every district for the new day.
+cron.register(
+    nightly_scans,
+    queue_name="default",
+    cron="15 2 * * *",
+    job_timeout=600,
+    result_ttl=86_400,
 )

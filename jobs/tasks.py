@@ -23,3 +23,21 @@ def requeue_lost_jobs() -> int:
     app = get_app()
     with app.app_context(), get_db(app).scope(actor_label="scheduler") as session:
         return requeue_stalled(session)
+
+
+def scan_district_job(district_id: int) -> dict[str, Any]:
+    """Scan one district (nightly fan-out, or shortly after an inventory edit)."""
+    from lifecycle.renewals.jobs import run_scan
+
+    app = get_app()
+    with app.app_context(), get_db(app).scope(actor_label="lifecycle scan") as session:
+        return run_scan(session, district_id).summary()
+
+
+def nightly_scans() -> int:
+    """Periodic: enqueue one scan per district for today (unique ids; safe to tick twice)."""
+    from lifecycle.renewals.jobs import fan_out_nightly
+
+    app = get_app()
+    with app.app_context(), get_db(app).scope(actor_label="scheduler") as session:
+        return fan_out_nightly(session)
