@@ -277,7 +277,7 @@ def test_demo_command_serves_the_demo_and_prints_where(tmp_path):
     finally:
         demo.terminate()
         output = demo.communicate(timeout=30)[0]
-    assert status == 200, output
+    assert status == 200, output[-2000:]
     assert f"http://127.0.0.1:{port}/" in output
     assert "Demo logins" in output
 
