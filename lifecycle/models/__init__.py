@@ -33,7 +33,7 @@ from .inventory import (
     LicenseUpdate,
 )
 from .jobs import JobRecord
-from .obligations import Obligation, Reminder, ReminderDelivery
+from .obligations import Notification, Obligation, OutboxEmail, Reminder
 from .org import (
     ApiToken,
     CategoryPolicy,
@@ -86,13 +86,14 @@ __all__ = [
     "LicenseCreate",
     "LicenseRead",
     "LicenseUpdate",
+    "Notification",
     "Obligation",
+    "OutboxEmail",
     "PriceTier",
     "PriceTierBase",
     "PriceTierRead",
     "PurchaseRound",
     "Reminder",
-    "ReminderDelivery",
     "RoundItem",
     "Scenario",
     "School",

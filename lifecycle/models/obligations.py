@@ -67,16 +67,42 @@ class Reminder(SQLModel, table=True):
     created_at: datetime = created_field()
 
 
-class ReminderDelivery(SQLModel, table=True):
-    """One channel's delivery of a reminder to one person; e-mail is marked sent only once accepted."""
+class Notification(SQLModel, table=True):
+    """An in-app notice for one person (the bell): what a scan found due for them."""
 
-    __tablename__: ClassVar[str] = "reminder_deliveries"
-    __table_args__ = (sa.UniqueConstraint("reminder_id", "user_id", "channel"),)
+    __tablename__: ClassVar[str] = "notifications"
+    __table_args__ = (sa.Index("ix_notifications_user_id_read_at", "user_id", "read_at"),)
     id: int | None = Field(default=None, primary_key=True)
-    reminder_id: int = Field(foreign_key="reminders.id", index=True, ondelete="CASCADE")
-    user_id: int = Field(foreign_key="users.id", index=True)
-    channel: str = Field(max_length=16)  # "in_app" | "email" | "digest"
-    sent_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    user_id: int = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
+    district_id: int | None = Field(default=None, foreign_key="districts.id", index=True)
+    kind: str = Field(default="reminder", max_length=24)
+    title: str = Field(max_length=300)
+    body: str = Field(default="", max_length=4000)
+    link: str = Field(default="", max_length=500)
+    reminder_count: int = 0
+    created_at: datetime = created_field()
     read_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class OutboxEmail(SQLModel, table=True):
+    """An e-mail to send. It counts as sent only once the SMTP server accepted it.
+
+    `dedupe_key` makes each logical message (the reminders of one scan for one person, one
+    weekly digest) exist once, however often the job that writes it runs.
+    """
+
+    __tablename__: ClassVar[str] = "outbox_emails"
+    __table_args__ = (sa.Index("ix_outbox_emails_sent_at_created_at", "sent_at", "created_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int | None = Field(default=None, foreign_key="users.id", index=True)
+    district_id: int | None = Field(default=None, foreign_key="districts.id", index=True)
+    kind: str = Field(default="reminder", max_length=24)
+    dedupe_key: str = Field(max_length=200, unique=True)
+    to_address: str = Field(max_length=254)
+    subject: str = Field(max_length=300)
+    body_text: str = Field(sa_type=sa.Text)
+    created_at: datetime = created_field()
+    sent_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    message_id: str = Field(default="", max_length=300)
     attempts: int = 0
-    last_error: str = Field(default="", max_length=500)
+    last_error: str = Field(default="", max_length=1000)

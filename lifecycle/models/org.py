@@ -192,6 +192,8 @@ class User(UserBase, Versioned, table=True):
     is_active: bool = True
     notify_email: bool = True
     weekly_digest: bool = True
+    # The secret of the personal calendar feed URL; only its SHA-256 is stored.
+    calendar_token_hash: str | None = Field(default=None, max_length=64, unique=True)
     created_at: datetime = created_field()
     last_login_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 876038506046
+Revision ID: 6d75bbc71f55
 Revises:
-Create Date: 2026-11-26 10:38:52.953442
+Create Date: 2026-11-26 11:05:39.438924
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "876038506046"
+revision: str = "6d75bbc71f55"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -262,6 +262,7 @@ def upgrade() -> None:
         sa.Column("is_active", sa.Boolean(), nullable=False),
         sa.Column("notify_email", sa.Boolean(), nullable=False),
         sa.Column("weekly_digest", sa.Boolean(), nullable=False),
+        sa.Column("calendar_token_hash", sa.String(length=64), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("last_login_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
@@ -270,6 +271,9 @@ def upgrade() -> None:
             name=op.f("fk_users_district_id_districts"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
+        sa.UniqueConstraint(
+            "calendar_token_hash", name=op.f("uq_users_calendar_token_hash")
+        ),
         sa.UniqueConstraint("email", name=op.f("uq_users_email")),
     )
     with op.batch_alter_table("users", schema=None) as batch_op:
@@ -555,6 +559,42 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "notifications",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("district_id", sa.Integer(), nullable=True),
+        sa.Column("kind", sa.String(length=24), nullable=False),
+        sa.Column("title", sa.String(length=300), nullable=False),
+        sa.Column("body", sa.String(length=4000), nullable=False),
+        sa.Column("link", sa.String(length=500), nullable=False),
+        sa.Column("reminder_count", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("read_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["district_id"],
+            ["districts.id"],
+            name=op.f("fk_notifications_district_id_districts"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_notifications_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_notifications")),
+    )
+    with op.batch_alter_table("notifications", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_notifications_district_id"), ["district_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_notifications_user_id"), ["user_id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_notifications_user_id_read_at", ["user_id", "read_at"], unique=False
+        )
+
+    op.create_table(
         "obligations",
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
@@ -635,6 +675,45 @@ def upgrade() -> None:
         )
         batch_op.create_index(
             batch_op.f("ix_obligations_school_id"), ["school_id"], unique=False
+        )
+
+    op.create_table(
+        "outbox_emails",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=True),
+        sa.Column("district_id", sa.Integer(), nullable=True),
+        sa.Column("kind", sa.String(length=24), nullable=False),
+        sa.Column("dedupe_key", sa.String(length=200), nullable=False),
+        sa.Column("to_address", sa.String(length=254), nullable=False),
+        sa.Column("subject", sa.String(length=300), nullable=False),
+        sa.Column("body_text", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("message_id", sa.String(length=300), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("last_error", sa.String(length=1000), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["district_id"],
+            ["districts.id"],
+            name=op.f("fk_outbox_emails_district_id_districts"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_outbox_emails_user_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox_emails")),
+        sa.UniqueConstraint("dedupe_key", name=op.f("uq_outbox_emails_dedupe_key")),
+    )
+    with op.batch_alter_table("outbox_emails", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_outbox_emails_district_id"), ["district_id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_outbox_emails_sent_at_created_at",
+            ["sent_at", "created_at"],
+            unique=False,
+        )
+        batch_op.create_index(
+            batch_op.f("ix_outbox_emails_user_id"), ["user_id"], unique=False
         )
 
     op.create_table(
@@ -960,53 +1039,11 @@ def upgrade() -> None:
             batch_op.f("ix_reminders_obligation_id"), ["obligation_id"], unique=False
         )
 
-    op.create_table(
-        "reminder_deliveries",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("reminder_id", sa.Integer(), nullable=False),
-        sa.Column("user_id", sa.Integer(), nullable=False),
-        sa.Column("channel", sa.String(length=16), nullable=False),
-        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("read_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("last_error", sa.String(length=500), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["reminder_id"],
-            ["reminders.id"],
-            name=op.f("fk_reminder_deliveries_reminder_id_reminders"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name=op.f("fk_reminder_deliveries_user_id_users")
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_reminder_deliveries")),
-        sa.UniqueConstraint(
-            "reminder_id",
-            "user_id",
-            "channel",
-            name=op.f("uq_reminder_deliveries_reminder_id_user_id_channel"),
-        ),
-    )
-    with op.batch_alter_table("reminder_deliveries", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_reminder_deliveries_reminder_id"),
-            ["reminder_id"],
-            unique=False,
-        )
-        batch_op.create_index(
-            batch_op.f("ix_reminder_deliveries_user_id"), ["user_id"], unique=False
-        )
-
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
-    with op.batch_alter_table("reminder_deliveries", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_reminder_deliveries_user_id"))
-        batch_op.drop_index(batch_op.f("ix_reminder_deliveries_reminder_id"))
-
-    op.drop_table("reminder_deliveries")
     with op.batch_alter_table("reminders", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_reminders_obligation_id"))
         batch_op.drop_index(batch_op.f("ix_reminders_district_id"))
@@ -1048,6 +1085,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_price_tiers_catalog_item_id"))
 
     op.drop_table("price_tiers")
+    with op.batch_alter_table("outbox_emails", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_outbox_emails_user_id"))
+        batch_op.drop_index("ix_outbox_emails_sent_at_created_at")
+        batch_op.drop_index(batch_op.f("ix_outbox_emails_district_id"))
+
+    op.drop_table("outbox_emails")
     with op.batch_alter_table("obligations", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_obligations_school_id"))
         batch_op.drop_index(batch_op.f("ix_obligations_owner_id"))
@@ -1058,6 +1101,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_obligations_catalog_item_id"))
 
     op.drop_table("obligations")
+    with op.batch_alter_table("notifications", schema=None) as batch_op:
+        batch_op.drop_index("ix_notifications_user_id_read_at")
+        batch_op.drop_index(batch_op.f("ix_notifications_user_id"))
+        batch_op.drop_index(batch_op.f("ix_notifications_district_id"))
+
+    op.drop_table("notifications")
     with op.batch_alter_table("licenses", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_licenses_vendor_id"))
         batch_op.drop_index(batch_op.f("ix_licenses_vehicle_id"))
