@@ -108,19 +108,30 @@ def after_commit(session: Session, callback: Callable[[], None]) -> None:
     session.info.setdefault("after_commit", []).append(callback)
 
 
+# Bookkeeping columns that change without anyone editing the record.
+UNVERSIONED = frozenset({"updated_at", "last_login_at", "version"})
+
+
 @event.listens_for(AppSession, "before_flush")
 def _bump_versions(session: Session, _ctx: Any, _instances: Any) -> None:
-    """Every change to a versioned record moves its version on (optimistic locking)."""
+    """Every edit of a versioned record moves its version on (optimistic locking)."""
     from sqlalchemy import inspect
 
     from .models.base import Versioned
 
     for obj in session.dirty:
-        if isinstance(obj, Versioned) and session.is_modified(
-            obj, include_collections=False
-        ):
-            if not inspect(obj).attrs["version"].history.has_changes():
-                obj.version += 1
+        if not isinstance(obj, Versioned):
+            continue
+        state = inspect(obj)
+        if state.attrs["version"].history.has_changes():
+            continue
+        edited = any(
+            attr.history.has_changes()
+            for attr in state.attrs
+            if attr.key not in UNVERSIONED
+        )
+        if edited:
+            obj.version += 1
 
 
 @event.listens_for(AppSession, "after_commit")

@@ -20,6 +20,7 @@ import pytest
 import redis
 import sqlalchemy as sa
 from flask import Flask
+from flask.globals import _cv_app
 from flask.testing import FlaskClient
 from sqlmodel import Session, SQLModel
 
@@ -137,6 +138,24 @@ def make_settings(database_url: str, redis_url: str | None, **overrides: Any) ->
     return Settings(**values)
 
 
+class RequestIsolatedClient(FlaskClient):
+    """A test client whose every request gets a fresh app context, as in production.
+
+    The `app` fixture keeps an app context pushed for convenience; Flask would reuse it for
+    test-client requests, sharing `g` (the db session, the signed-in user) between requests.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        outer = _cv_app.get(None)
+        if outer is None or outer.app is not self.application:
+            return super().open(*args, **kwargs)
+        outer.pop()
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            outer.push()
+
+
 def build_app(database_url: str, redis_url: str | None, tmp_path: Path, **config: Any) -> Flask:
     settings_overrides = config.pop("settings", {})
     app = create_app(
@@ -145,6 +164,7 @@ def build_app(database_url: str, redis_url: str | None, tmp_path: Path, **config
         WTF_CSRF_ENABLED=config.pop("WTF_CSRF_ENABLED", False),
         **config,
     )
+    app.test_client_class = RequestIsolatedClient
     if database_url.startswith("sqlite"):
         SQLModel.metadata.create_all(get_db(app).engine)
     if redis_url:

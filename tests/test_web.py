@@ -114,3 +114,10 @@ def test_htmx_is_served_from_our_static_files(client):
     response = client.get("/static/vendor/htmx.min.js")
     assert response.status_code == 200
     assert b"htmx" in response.data[:2000]
+
+
+def test_each_request_has_its_own_context(app, client, world):
+    """A signed-in user in one client never leaks into another client's requests."""
+    login(client, world.a.it.email)
+    assert client.get("/").status_code == 200
+    assert app.test_client().get("/").status_code == 302
