@@ -15,7 +15,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from werkzeug.serving import run_simple
 from sqlmodel import col, select
 
-from . import PACKAGE_DIR, create_app, resource_dir
+from . import create_app, resource_dir
 from .enums import Role
 
 
@@ -34,9 +34,7 @@ def main() -> None:
 def alembic_config(app: Flask) -> AlembicConfig:
     from .db import get_db
 
-    ini = PACKAGE_DIR.parent / "alembic.ini"
-    if not ini.exists():
-        ini = PACKAGE_DIR / "alembic.ini"
+    ini = resource_dir("alembic.ini")
     cfg = AlembicConfig(str(ini))
     cfg.set_main_option("script_location", str(resource_dir("migrations")))
     cfg.set_main_option("sqlalchemy.url", get_db(app).url.replace("%", "%%"))

@@ -51,6 +51,7 @@ class Settings:
     base_url: str = "http://127.0.0.1:5000"
     login_rate_limit: str = "10 per minute;50 per hour"
     page_size: int = 50
+    trusted_proxies: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -80,6 +81,7 @@ class Settings:
                 "LIFECYCLE_LOGIN_RATE_LIMIT", "10 per minute;50 per hour"
             ),
             page_size=_int("LIFECYCLE_PAGE_SIZE", 50),
+            trusted_proxies=_int("LIFECYCLE_TRUSTED_PROXIES", 0),
         )
 
     def check(self) -> None:
