@@ -6,7 +6,12 @@ second scheduler never duplicates a side effect (DESIGN §4).
 
 from rq import cron
 
-from jobs.tasks import nightly_scans, requeue_lost_jobs
+from jobs.tasks import (
+    nightly_scans,
+    requeue_lost_jobs,
+    requeue_unsent_mail,
+    weekly_digest,
+)
 
 cron.register(
     requeue_lost_jobs,
@@ -22,4 +27,22 @@ cron.register(
     cron="15 2 * * *",
     job_timeout=600,
     result_ttl=86_400,
+)
+# Unsent e-mails whose send job Redis lost (the outbox row stays; its job is re-made).
+# A cron string, not an interval: the first sweep waits for its slot instead of firing
+# when the scheduler starts.
+cron.register(
+    requeue_unsent_mail,
+    queue_name="mail",
+    cron="7,22,37,52 * * * *",
+    job_timeout=300,
+    result_ttl=3600,
+)
+# Mondays 12:00 UTC (6–8 am in US time zones): the weekly digest, once per ISO week.
+cron.register(
+    weekly_digest,
+    queue_name="mail",
+    cron="0 12 * * 1",
+    job_timeout=1800,
+    result_ttl=7 * 86_400,
 )

@@ -26,12 +26,12 @@ def requeue_lost_jobs() -> int:
 
 
 def scan_district_job(district_id: int) -> dict[str, Any]:
-    """Scan one district (nightly fan-out, or shortly after an inventory edit)."""
-    from lifecycle.renewals.jobs import run_scan
+    """Scan one district (nightly, or shortly after an inventory edit), then remind."""
+    from lifecycle.renewals.jobs import scan_and_remind
 
     app = get_app()
     with app.app_context(), get_db(app).scope(actor_label="lifecycle scan") as session:
-        return run_scan(session, district_id).summary()
+        return scan_and_remind(session, district_id)
 
 
 def nightly_scans() -> int:
@@ -41,3 +41,36 @@ def nightly_scans() -> int:
     app = get_app()
     with app.app_context(), get_db(app).scope(actor_label="scheduler") as session:
         return fan_out_nightly(session)
+
+
+def send_outbox_email(outbox_id: int) -> dict[str, Any]:
+    """Send one outbox e-mail unless it was sent (queue "mail", retried)."""
+    from lifecycle import get_settings
+    from lifecycle.renewals.mailing import send_outbox
+
+    app = get_app()
+    with app.app_context():
+        return send_outbox(get_db(app), get_settings(app), outbox_id)
+
+
+def requeue_unsent_mail() -> int:
+    """Periodic: re-enqueue unsent outbox e-mails whose send job Redis lost."""
+    from lifecycle.renewals.mailing import requeue_unsent
+
+    app = get_app()
+    with app.app_context(), get_db(app).scope(actor_label="scheduler") as session:
+        return requeue_unsent(session)
+
+
+def weekly_digest() -> int:
+    """Periodic (Mondays): one digest e-mail per person who wants it, once a week."""
+    from datetime import UTC, datetime
+
+    from lifecycle import get_settings
+    from lifecycle.renewals.digest import write_weekly_digest
+
+    app = get_app()
+    with app.app_context(), get_db(app).scope(actor_label="weekly digest") as session:
+        today = datetime.now(UTC).date()
+        ids = write_weekly_digest(session, today=today, settings=get_settings(app))
+        return len(ids)

@@ -35,6 +35,7 @@ def create_app(settings: Settings | None = None, **config: Any) -> Flask:
     from .api import bp as api_bp
     from .home.views import bp as home_bp
     from .inventory.devices_views import bp as devices_bp
+    from .renewals.notifications_views import bp as notifications_bp
 
     settings = settings or Settings.from_env()
     settings.check()
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None, **config: Any) -> Flask:
     app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(devices_bp)
+    app.register_blueprint(notifications_bp)
     return app
 
 

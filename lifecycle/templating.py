@@ -110,5 +110,10 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["label"] = label
     app.jinja_env.globals["nav_items"] = nav_items
     app.jinja_env.globals["Role"] = Role
+    from .renewals.notify import background_delayed, current_unread
+
+    # Counted only where the bell renders (full pages, out-of-band swaps): one query.
+    app.jinja_env.globals["bell_unread"] = current_unread
+    app.jinja_env.globals["background_delayed"] = background_delayed
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -21,7 +21,7 @@ from werkzeug.routing import Rule
 
 from lifecycle.auth import create_token
 from lifecycle.db import get_session
-from lifecycle.models import AuditEvent, JobRecord
+from lifecycle.models import AuditEvent, JobRecord, Notification
 from tests import factories
 from tests.conftest import bearer, htmx, login
 
@@ -45,6 +45,7 @@ SCOPED: dict[str, Callable[[Other], int]] = {
     "contract_id": lambda o: o.ids["contract"],
     "job_id": lambda o: o.ids["job"],
     "token_id": lambda o: o.ids["token"],
+    "notification_id": lambda o: o.ids["notification"],
 }
 # Cooperative reference data every member may read.
 SHARED: dict[str, Callable[[Other], int]] = {
@@ -79,6 +80,10 @@ def arrange_other(db: Session, world: factories.World) -> Other:
     db.add(job)
     db.flush()
     token, _secret = create_token(db, user=b.it, name=f"{MARKER} token")
+    note = Notification(
+        user_id=b.it.id, district_id=b.district.id, title=f"{MARKER} reminder"
+    )
+    db.add(note)
     db.commit()
     ids = {
         "district": b.district.id,
@@ -88,6 +93,7 @@ def arrange_other(db: Session, world: factories.World) -> Other:
         "contract": contract.id,
         "job": job.id,
         "token": token.id,
+        "notification": note.id,
         "vendor": vendor.id,
         "vehicle": vehicle.id,
         "item": item.id,

@@ -13,6 +13,7 @@ from ..enums import Role
 from ..errors import Forbidden, NotFound
 from ..jobrunner import Progress, handler
 from ..models import District, JobRecord, User
+from .reminders import send_due_reminders
 from .scan import ScanResult, scan_district
 
 SCAN = "scan"
@@ -40,6 +41,17 @@ def run_scan(
     )
 
 
+def scan_and_remind(session: Session, district_id: int) -> dict[str, Any]:
+    """Scan one district, then send the reminders now due, in the same transaction."""
+    district = session.get(District, district_id)
+    if district is None:
+        raise NotFound(f"No district {district_id}.")
+    today = district_today(district)
+    result = run_scan(session, district_id, today)
+    reminders = send_due_reminders(session, district_id=district_id, today=today)
+    return {**result.summary(), **reminders.summary()}
+
+
 @handler(SCAN, "Lifecycle scan")
 def scan_job(session: Session, record: JobRecord, progress: Progress) -> dict[str, Any]:
     """A scan someone started: one district, or every district with progress."""
@@ -53,11 +65,11 @@ def scan_job(session: Session, record: JobRecord, progress: Progress) -> dict[st
         ]
     totals: dict[str, int] = {}
     for done, district_id in enumerate(ids, start=1):
-        result = run_scan(session, district_id)
+        summary = scan_and_remind(session, district_id)
         # Each district is its own unit of work: progress is kept if a later one fails,
         # and the progress row can be written (SQLite allows one writer at a time).
         session.commit()
-        for key, value in result.summary().items():
+        for key, value in summary.items():
             if key != "district_id":
                 totals[key] = totals.get(key, 0) + int(value)
         progress(int(done * 100 / len(ids)), f"Scanned {done} of {len(ids)} districts…")
@@ -66,6 +78,8 @@ def scan_job(session: Session, record: JobRecord, progress: Progress) -> dict[st
     message = (
         f"Scan finished: {written} obligations created or updated, {closed} closed."
     )
+    if totals.get("reminders_sent"):
+        message += f" {totals['reminders_sent']} reminders sent."
     return {"message": message, "districts": len(ids), **totals}
 
 

@@ -1,0 +1,207 @@
+"""The e-mail outbox: write each message once, send it at most once, recover losses.
+
+A message is a row of `outbox_emails` whose `dedupe_key` names what it is (the reminders
+of one run for one person, one person's weekly digest), so however often the job that
+writes it runs there is one row. One RQ job per row sends it; the job re-reads the row
+first and sets `sent_at` only after the SMTP server accepted the message. A periodic
+sweep re-enqueues unsent rows whose job Redis lost.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+from flask import has_app_context
+from rq import Retry
+from rq.job import Job
+from sqlmodel import Session, col, select
+
+from ..background import enqueue_after_commit, enqueue_now, get_redis
+from ..config import Settings
+from ..db import Database
+from ..mail import MailError, send_mail
+from ..models import District, OutboxEmail, utcnow
+from ..sqlfuncs import insert_ignore
+from .notify import RENEWALS_LINK, detail_lines, fmt_day, headline
+
+if TYPE_CHECKING:
+    from .reminders import Recipient, ReminderLine
+
+log = logging.getLogger(__name__)
+
+SEND_TASK = "jobs.tasks.send_outbox_email"
+MAIL_QUEUE = "mail"
+RETRY_INTERVALS = [30, 120, 600, 1800, 3600]
+SWEEP_AFTER = timedelta(minutes=5)
+SWEEP_MAX_AGE = timedelta(days=7)
+
+
+def job_id(outbox_id: int) -> str:
+    return f"outbox-{outbox_id}"
+
+
+def _send_options(outbox_id: int) -> dict[str, Any]:
+    return {
+        "queue": MAIL_QUEUE,
+        "job_id": job_id(outbox_id),
+        "unique": True,
+        "retry": Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
+        "job_timeout": 120,
+        "result_ttl": 86_400,
+    }
+
+
+def write_outbox(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert messages whose dedupe key is new; the ids of the rows actually inserted.
+
+    Each new row gets its send job after the commit (never for a rolled-back one).
+    """
+    if not rows:
+        return []
+    now = utcnow()
+    values = [{"created_at": now, "attempts": 0, **row} for row in rows]
+    stmt = (
+        insert_ignore(session, OutboxEmail)
+        .values(values)
+        .returning(col(OutboxEmail.id))
+    )
+    ids = [int(i) for i in session.execute(stmt).scalars().all()]
+    if has_app_context():
+        for outbox_id in ids:
+            enqueue_after_commit(
+                session, SEND_TASK, outbox_id, **_send_options(outbox_id)
+            )
+    return ids
+
+
+def absolute(settings: Settings, path: str) -> str:
+    return settings.base_url.rstrip("/") + path
+
+
+def reminder_text(
+    settings: Settings, *, person: Recipient, district: District, today: date
+) -> str:
+    """The plain-text body: what is due, with links to the agreements and renewals."""
+
+    def link(line: ReminderLine) -> str:
+        if line.subject_type in ("license", "contract") and line.subject_id:
+            return absolute(settings, f"/{line.subject_type}s/{line.subject_id}")
+        return ""
+
+    n = person.reminder_count
+    body = [
+        f"Hello {person.name},",
+        "",
+        f"The lifecycle scan of {district.name} on {fmt_day(today)} found {n:,} "
+        f"{'item' if n == 1 else 'items'} that need a decision soon:",
+        "",
+        *detail_lines(person.lines, link, bullet="- "),
+        "",
+        f"Review and act on them: {absolute(settings, RENEWALS_LINK)}",
+        "",
+        "--",
+        "You get these e-mails as a member of your district's staff in Lifecycle.",
+        f"Change this: {absolute(settings, '/notifications/preferences')}",
+    ]
+    return "\n".join(body) + "\n"
+
+
+def write_reminder_emails(
+    session: Session,
+    *,
+    district: District,
+    today: date,
+    people: list[Recipient],
+    run_key: int,
+) -> list[int]:
+    """One outbox row per person who wants e-mail, keyed by the run's first reminder."""
+    from .. import get_settings
+
+    if not people:
+        return []
+    settings = get_settings() if has_app_context() else Settings()
+    rows = [
+        {
+            "user_id": person.user_id,
+            "district_id": district.id,
+            "kind": "reminder",
+            "dedupe_key": (
+                f"reminders:{person.user_id}:{district.id}:{today.isoformat()}:{run_key}"
+            ),
+            "to_address": person.email,
+            "subject": f"Lifecycle: {headline(person.lines)}"[:300],
+            "body_text": reminder_text(
+                settings, person=person, district=district, today=today
+            ),
+        }
+        for person in people
+        if person.notify_email and person.email
+    ]
+    return write_outbox(session, rows)
+
+
+def send_outbox(db: Database, settings: Settings, outbox_id: int) -> dict[str, Any]:
+    """Send one outbox message unless it was sent; failures are recorded and re-raised.
+
+    The row is locked while sending (PostgreSQL), so a duplicate job waits and then sees
+    `sent_at`. If the process dies after the server accepted but before the commit, the
+    message can go out again: at-least-once in that window, never silently lost.
+    """
+    failure: MailError | None = None
+    message_id = ""
+    with db.scope(actor_label="mailer") as session:
+        row = session.get(OutboxEmail, outbox_id, with_for_update=True)
+        if row is None:
+            return {"outbox_id": outbox_id, "status": "missing"}
+        if row.sent_at is not None:
+            return {"outbox_id": outbox_id, "status": "already sent"}
+        row.attempts += 1
+        try:
+            message_id = send_mail(
+                settings, to=[row.to_address], subject=row.subject, text=row.body_text
+            )
+        except MailError as exc:
+            row.last_error = str(exc)[:1000]
+            failure = exc
+        else:
+            row.sent_at = utcnow()
+            row.message_id = message_id[:300]
+            row.last_error = ""
+    if failure is not None:
+        raise failure
+    return {"outbox_id": outbox_id, "status": "sent", "message_id": message_id}
+
+
+def requeue_unsent(
+    session: Session,
+    *,
+    older_than: timedelta = SWEEP_AFTER,
+    max_age: timedelta = SWEEP_MAX_AGE,
+) -> int:
+    """Re-enqueue unsent messages whose send job is gone (Redis lost or was flushed).
+
+    A job that is queued, scheduled for a retry, running or failed still exists in Redis
+    and is left alone; a permanently failed one stays visible in RQ's failed registry.
+    """
+    now = utcnow()
+    ids = session.exec(
+        select(OutboxEmail.id)
+        .where(
+            col(OutboxEmail.sent_at).is_(None),
+            col(OutboxEmail.created_at) < now - older_than,
+            col(OutboxEmail.created_at) > now - max_age,
+        )
+        .order_by(col(OutboxEmail.id))
+    ).all()
+    connection = get_redis()
+    count = 0
+    for outbox_id in ids:
+        if outbox_id is None or Job.exists(job_id(outbox_id), connection=connection):
+            continue
+        if enqueue_now(SEND_TASK, outbox_id, **_send_options(outbox_id)):
+            count += 1
+    if count:
+        log.info("re-enqueued %d unsent e-mails", count)
+    return count

@@ -1,0 +1,379 @@
+"""Reminders after each scan (DESIGN §3.3): once per obligation, term and threshold.
+
+Set-based: one INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING per distinct list of
+thresholds picks, for every open obligation, only the most urgent threshold now due (a
+late scan sends one reminder, never a burst of stale ones). The unique key of
+`reminders` is the guarantee under retries, duplicate ticks and concurrent workers; only
+the rows this run actually inserted are summarised, in SQL, into one notification (and
+at most one e-mail) per person, so a repeated or concurrent run notifies nobody twice.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlmodel import Session, col, select
+
+from ..enums import ObligationKind, ObligationState, Role
+from ..models import (
+    Device,
+    District,
+    License,
+    Obligation,
+    Reminder,
+    ServiceContract,
+    User,
+    UtcDateTime,
+    utcnow,
+)
+from ..models.org import DEFAULT_THRESHOLDS
+from ..sqlfuncs import insert_ignore, rowcount
+
+REMINDABLE = (ObligationState.UPCOMING, ObligationState.NOTIFIED)
+RENEWALS = frozenset({ObligationKind.LICENSE_RENEWAL, ObligationKind.CONTRACT_RENEWAL})
+# Which district roles decide which kinds of obligation (DESIGN §3.3).
+ROLE_KINDS: dict[Role, frozenset[ObligationKind]] = {
+    Role.DISTRICT_IT: frozenset(ObligationKind),
+    Role.DISTRICT_FINANCE: RENEWALS,
+}
+
+
+@dataclass(frozen=True)
+class ReminderLine:
+    """A group of this run's reminders: one agreement, or devices due alike."""
+
+    kind: ObligationKind
+    subject_type: str
+    subject_id: int | None  # licenses and contracts; None for a group of devices
+    name: str  # the product or contract name; "" for devices
+    category: str
+    reason: str  # a device refresh's reason: "aue", "eol" or "lifespan"
+    decide_by: date
+    threshold_days: int
+    count: int
+    estimated_cost: Decimal
+    owner_id: int | None
+
+
+@dataclass
+class Recipient:
+    user_id: int
+    name: str
+    email: str
+    role: Role
+    notify_email: bool
+    lines: list[ReminderLine] = field(default_factory=list)
+
+    @property
+    def reminder_count(self) -> int:
+        return sum(line.count for line in self.lines)
+
+
+@dataclass
+class ReminderRun:
+    district_id: int
+    today: date
+    reminder_ids: list[int] = field(default_factory=list)
+    obligations_notified: int = 0
+    notifications: int = 0
+    outbox_ids: list[int] = field(default_factory=list)
+
+    @property
+    def sent(self) -> int:
+        return len(self.reminder_ids)
+
+    def summary(self) -> dict[str, int]:
+        return {
+            "reminders_sent": self.sent,
+            "reminder_notifications": self.notifications,
+            "reminder_emails": len(self.outbox_ids),
+        }
+
+
+def thresholds_of(values: Sequence[int] | None) -> tuple[int, ...]:
+    """Distinct non-negative thresholds, most urgent (smallest) first."""
+    return tuple(sorted({int(v) for v in values or () if int(v) >= 0}))
+
+
+def _override_groups(
+    session: Session, district_id: int, default: tuple[int, ...]
+) -> dict[tuple[int, ...], list[tuple[str, int]]]:
+    """Licenses and contracts whose own thresholds differ from the district's."""
+    groups: dict[tuple[int, ...], list[tuple[str, int]]] = {}
+    for subject, model in (("license", License), ("contract", ServiceContract)):
+        rows = session.exec(
+            select(model.id, model.reminder_thresholds).where(
+                col(model.district_id) == district_id
+            )
+        ).all()
+        for subject_id, own in rows:
+            limits = thresholds_of(own)
+            if subject_id is not None and limits and limits != default:
+                groups.setdefault(limits, []).append((subject, subject_id))
+    return groups
+
+
+def _subjects(pairs: list[tuple[str, int]]) -> sa.ColumnElement[bool]:
+    by_type: dict[str, list[int]] = {}
+    for subject, subject_id in pairs:
+        by_type.setdefault(subject, []).append(subject_id)
+    return sa.or_(
+        *[
+            sa.and_(
+                col(Obligation.subject_type) == subject,
+                col(Obligation.subject_id).in_(ids),
+            )
+            for subject, ids in by_type.items()
+        ]
+    )
+
+
+def _insert_due(
+    session: Session,
+    *,
+    district_id: int,
+    today: date,
+    limits: tuple[int, ...],
+    only: sa.ColumnElement[bool] | None,
+) -> list[int]:
+    """Insert each open obligation's most urgent due threshold; the ids really inserted.
+
+    A threshold t is due once decide_by ≤ today + t; the CASE takes the smallest such t.
+    If that one was already sent, ON CONFLICT skips it: no falling back to a staler one.
+    """
+    if not limits:
+        return []
+    decide_by = col(Obligation.decide_by)
+    most_urgent = sa.case(
+        *[(decide_by <= today + timedelta(days=t), t) for t in limits]
+    )
+    where = [
+        col(Obligation.district_id) == district_id,
+        col(Obligation.state).in_(REMINDABLE),
+        decide_by >= today,
+        decide_by <= today + timedelta(days=limits[-1]),
+    ]
+    if only is not None:
+        where.append(only)
+    candidates = sa.select(
+        col(Obligation.id),
+        col(Obligation.district_id),
+        col(Obligation.term_number),
+        most_urgent,
+        sa.literal(utcnow(), UtcDateTime()),
+    ).where(*where)
+    stmt = (
+        insert_ignore(session, Reminder)
+        .from_select(
+            [
+                "obligation_id",
+                "district_id",
+                "term_number",
+                "threshold_days",
+                "created_at",
+            ],
+            candidates,
+        )
+        .returning(col(Reminder.id))
+    )
+    return [int(i) for i in session.execute(stmt).scalars().all()]
+
+
+def ids_in(session: Session, column: Any, ids: Sequence[int]) -> sa.ColumnElement[bool]:
+    """`column IN ids` as ONE bound parameter, however many ids."""
+    if session.get_bind().dialect.name == "postgresql":
+        array = sa.bindparam(
+            "run_ids", list(ids), type_=postgresql.ARRAY(sa.Integer), unique=True
+        )
+        return column == sa.any_(array)  # type: ignore[no-any-return]
+    values = sa.func.json_each(json.dumps(list(ids))).table_valued("value")
+    return column.in_(sa.select(values.c.value))  # type: ignore[no-any-return]
+
+
+def _lines(session: Session, ids: list[int]) -> list[ReminderLine]:
+    """The new reminders grouped in SQL: one line per agreement or per device cohort."""
+    o = Obligation
+    is_device = col(o.subject_type) == "device"
+    flat = (
+        sa.select(
+            col(o.kind).label("kind"),
+            col(o.subject_type).label("subject_type"),
+            sa.case((is_device, sa.null()), else_=col(o.subject_id)).label("sid"),
+            sa.func.coalesce(col(License.product), col(ServiceContract.name), "").label(
+                "name"
+            ),
+            col(o.category).label("category"),
+            sa.case(
+                (
+                    col(o.kind) == ObligationKind.REFRESH,
+                    sa.func.coalesce(col(Device.refresh_reason), ""),
+                ),
+                else_="",
+            ).label("reason"),
+            col(o.decide_by).label("decide_by"),
+            col(Reminder.threshold_days).label("threshold"),
+            col(o.owner_id).label("owner_id"),
+            col(o.estimated_cost).label("cost"),
+        )
+        .select_from(Reminder)
+        .join(o, col(o.id) == col(Reminder.obligation_id))
+        .outerjoin(Device, sa.and_(is_device, col(Device.id) == col(o.subject_id)))
+        .outerjoin(
+            License,
+            sa.and_(
+                col(o.subject_type) == "license", col(License.id) == col(o.subject_id)
+            ),
+        )
+        .outerjoin(
+            ServiceContract,
+            sa.and_(
+                col(o.subject_type) == "contract",
+                col(ServiceContract.id) == col(o.subject_id),
+            ),
+        )
+        .where(ids_in(session, col(Reminder.id), ids))
+        .subquery()
+    )
+    keys = [
+        flat.c.kind,
+        flat.c.subject_type,
+        flat.c.sid,
+        flat.c.name,
+        flat.c.category,
+        flat.c.reason,
+        flat.c.decide_by,
+        flat.c.threshold,
+        flat.c.owner_id,
+    ]
+    stmt = (
+        sa.select(*keys, sa.func.count(), sa.func.sum(flat.c.cost))
+        .group_by(*keys)
+        .order_by(flat.c.decide_by, flat.c.kind, flat.c.name, flat.c.category)
+    )
+    return [
+        ReminderLine(
+            kind=ObligationKind(row[0]),
+            subject_type=row[1],
+            subject_id=row[2],
+            name=row[3] or "",
+            category=row[4] or "",
+            reason=row[5] or "",
+            decide_by=row[6],
+            threshold_days=int(row[7]),
+            owner_id=row[8],
+            count=int(row[9]),
+            estimated_cost=Decimal(row[10] or 0),
+        )
+        for row in session.execute(stmt).all()
+    ]
+
+
+def recipients(
+    session: Session, *, district_id: int, lines: list[ReminderLine]
+) -> list[Recipient]:
+    """The owner of each item plus the district's active users in the deciding role."""
+    owners = {line.owner_id for line in lines if line.owner_id is not None}
+    people = session.exec(
+        select(User)
+        .where(
+            col(User.district_id) == district_id,
+            col(User.is_active).is_(True),
+            sa.or_(col(User.role).in_(list(ROLE_KINDS)), col(User.id).in_(owners)),
+        )
+        .order_by(col(User.id))
+    ).all()
+    found = []
+    for user in people:
+        assert user.id is not None
+        kinds = ROLE_KINDS.get(Role(user.role), frozenset())
+        mine = [
+            line for line in lines if line.kind in kinds or line.owner_id == user.id
+        ]
+        if mine:
+            found.append(
+                Recipient(
+                    user.id,
+                    user.name,
+                    user.email,
+                    Role(user.role),
+                    user.notify_email,
+                    mine,
+                )
+            )
+    return found
+
+
+def _mark_notified(session: Session, district_id: int) -> int:
+    sent = sa.exists().where(
+        col(Reminder.obligation_id) == col(Obligation.id),
+        col(Reminder.term_number) == col(Obligation.term_number),
+    )
+    return rowcount(
+        session.execute(
+            sa.update(Obligation)
+            .where(
+                col(Obligation.district_id) == district_id,
+                col(Obligation.state) == ObligationState.UPCOMING,
+                sent,
+            )
+            .values(state=ObligationState.NOTIFIED, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+    )
+
+
+def send_due_reminders(
+    session: Session, *, district_id: int, today: date
+) -> ReminderRun:
+    """Record and announce the reminders due today: after the scan, same transaction.
+
+    The caller commits once; e-mail jobs are enqueued only after that commit.
+    """
+    from .mailing import write_reminder_emails
+    from .notify import write_reminder_notifications
+
+    district = session.get(District, district_id)
+    if district is None:
+        raise LookupError(f"no district {district_id}")
+    run = ReminderRun(district_id, today)
+    default = thresholds_of(district.reminder_thresholds) or tuple(
+        sorted(DEFAULT_THRESHOLDS)
+    )
+    overrides = _override_groups(session, district_id, default)
+    others = [pair for pairs in overrides.values() for pair in pairs]
+    run.reminder_ids += _insert_due(
+        session,
+        district_id=district_id,
+        today=today,
+        limits=default,
+        only=sa.not_(_subjects(others)) if others else None,
+    )
+    for limits, pairs in overrides.items():
+        run.reminder_ids += _insert_due(
+            session,
+            district_id=district_id,
+            today=today,
+            limits=limits,
+            only=_subjects(pairs),
+        )
+    if not run.reminder_ids:
+        return run
+    run.obligations_notified = _mark_notified(session, district_id)
+    lines = _lines(session, run.reminder_ids)
+    people = recipients(session, district_id=district_id, lines=lines)
+    # What makes this run's message unique: its reminders, named by the first one's id.
+    run_key = min(run.reminder_ids)
+    run.notifications = write_reminder_notifications(
+        session, district=district, today=today, people=people
+    )
+    run.outbox_ids = write_reminder_emails(
+        session, district=district, today=today, people=people, run_key=run_key
+    )
+    return run

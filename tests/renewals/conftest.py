@@ -1,0 +1,92 @@
+"""Helpers of the reminder, notification, mail and fault tests: a local SMTP server, scans."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlmodel import Session, col, select
+
+from lifecycle.models import Notification, OutboxEmail, Reminder
+from lifecycle.renewals.jobs import run_scan
+from lifecycle.renewals.reminders import ReminderRun, send_due_reminders
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Inbox:
+    """A local SMTP server (aiosmtpd) that keeps what it receives; start/stop at will."""
+
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+        self.port = free_port()
+        self._controller: Controller | None = None
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(envelope)
+        return "250 Message accepted for delivery"
+
+    def start(self) -> Inbox:
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def to(self, address: str) -> list[Any]:
+        return [m for m in self.messages if address in m.rcpt_tos]
+
+    def texts(self) -> list[str]:
+        return [m.content.decode() for m in self.messages]
+
+
+@pytest.fixture
+def inbox() -> Iterator[Inbox]:
+    """An SMTP server on a free port, not yet started (start it, or test it being down)."""
+    box = Inbox()
+    yield box
+    box.stop()
+
+
+def scan_and_remind(db: Session, district_id: int, today: date) -> ReminderRun:
+    """The real scan of one district, then its reminders, committed as one transaction."""
+    run_scan(db, district_id, today)
+    run = send_due_reminders(db, district_id=district_id, today=today)
+    db.commit()
+    return run
+
+
+def reminder_rows(db: Session) -> list[tuple[int, int, int]]:
+    db.expire_all()
+    rows = db.exec(
+        select(Reminder.obligation_id, Reminder.term_number, Reminder.threshold_days)
+        .order_by(col(Reminder.id))
+    ).all()
+    return [(int(a), int(b), int(c)) for a, b, c in rows]
+
+
+def notifications_of(db: Session, user_id: int | None) -> list[Notification]:
+    db.expire_all()
+    return list(
+        db.exec(
+            select(Notification)
+            .where(col(Notification.user_id) == user_id)
+            .order_by(col(Notification.id))
+        ).all()
+    )
+
+
+def outbox(db: Session) -> list[OutboxEmail]:
+    db.expire_all()
+    return list(db.exec(select(OutboxEmail).order_by(col(OutboxEmail.id))).all())
