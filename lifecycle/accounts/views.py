@@ -33,6 +33,9 @@ def _safe_next(target: str | None) -> str:
         or parts.netloc
         or not target.startswith("/")
         or target.startswith("//")
+        # browsers read a backslash as "/" and drop tabs and newlines (/<TAB>/evil)
+        or "\\" in target
+        or any(ord(c) < 32 or ord(c) == 127 for c in target)
     ):
         return url_for("home.index")
     return target

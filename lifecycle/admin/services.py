@@ -40,6 +40,12 @@ def _district_role_rules(role: Role, district_id: int | None, session: Session) 
 AUDITED_TYPES = tuple(AUDITED.values())
 
 
+def _contains(text: str) -> str:
+    """An ILIKE pattern (escape character \\) for `text` anywhere, % and _ literal."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 def temporary_password() -> str:
     return secrets.token_urlsafe(12)
 
@@ -96,8 +102,11 @@ def list_users(
         District, col(District.id) == User.district_id
     )
     if q:
-        like = f"%{q.lower()}%"
-        stmt = stmt.where(col(User.email).ilike(like) | col(User.name).ilike(like))
+        like = _contains(q)
+        stmt = stmt.where(
+            col(User.email).ilike(like, escape="\\")
+            | col(User.name).ilike(like, escape="\\")
+        )
     if role:
         stmt = stmt.where(col(User.role) == role)
     stmt = stmt.order_by(col(User.name))
@@ -141,7 +150,9 @@ def activity(
     if entity_type:
         stmt = stmt.where(col(AuditEvent.entity_type) == entity_type)
     if actor:
-        stmt = stmt.where(col(AuditEvent.actor_label).ilike(f"%{actor.lower()}%"))
+        stmt = stmt.where(
+            col(AuditEvent.actor_label).ilike(_contains(actor), escape="\\")
+        )
     if district_id is not None:
         stmt = stmt.where(col(AuditEvent.district_id) == district_id)
     if since is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
 from flask import Blueprint, Response, flash, request, url_for
@@ -51,7 +52,7 @@ def users() -> Response:
 def _user_form(
     *,
     user: object = None,
-    values: dict[str, object] | None = None,
+    values: Mapping[str, object] | None = None,
     errors: dict[str, str] | None = None,
     status: int = 200,
     temp_password: str | None = None,
@@ -143,7 +144,7 @@ def districts() -> Response:
 def _district_form(
     *,
     district: District | None = None,
-    values: dict[str, object] | None = None,
+    values: Mapping[str, object] | None = None,
     errors: dict[str, str] | None = None,
     status: int = 200,
 ) -> Response:
@@ -185,9 +186,16 @@ def new_district() -> Response:
 @admin_only
 def create_district() -> Response:
     session = get_session()
+    form = request.form.copy()
+    if not form.get("reminder_thresholds", "").strip():
+        # Blank means the cooperative's defaults, which the form offers to start with.
+        coop = org_services.cooperative(session)
+        form["reminder_thresholds"] = ", ".join(
+            str(d) for d in coop.default_reminder_thresholds
+        )
     try:
         district = org_services.create_district(
-            session, data=parse_form(DistrictCreate, request.form)
+            session, data=parse_form(DistrictCreate, form)
         )
     except ValidationFailed as exc:
         return _district_form(

@@ -34,6 +34,10 @@ def _authenticate() -> None:
     user = user_for_token(session, secret.strip())
     if user is None:
         raise Unauthorized("The API token is unknown, expired or revoked.")
+    if session.dirty:
+        # user_for_token touched last_used_at (at most once a minute): keep it even
+        # when the request itself writes nothing (GETs never commit).
+        session.commit()
     set_actor(session, user_id=user.id, label=user.email)
     g.api_user = user
 

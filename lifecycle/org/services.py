@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
 from ..errors import Conflict, NotFound, ValidationFailed
@@ -12,6 +13,7 @@ from ..models import (
     DistrictCreate,
     DistrictUpdate,
     License,
+    Obligation,
     School,
     SchoolCreate,
     SchoolUpdate,
@@ -130,6 +132,13 @@ def delete_school(session: Session, *, user: User, school: School) -> None:
             f"{school.name} still has {in_use} devices, licenses or contracts; "
             "move them to another school first."
         )
+    # Obligations copy their subject's school; with no subject left here, any that
+    # still point at it are stale (the next scan re-derives them), so detach them.
+    session.execute(
+        update(Obligation)
+        .where(col(Obligation.school_id) == school.id)
+        .values(school_id=None)
+    )
     session.delete(school)
     session.flush()
 
