@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import socket
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from flask import Flask
+from sqlalchemy import event
 from sqlmodel import Session, col, select
 
+from lifecycle.db import get_db
 from lifecycle.models import Notification, OutboxEmail, Reminder
 from lifecycle.renewals.jobs import run_scan
 from lifecycle.renewals.reminders import ReminderRun, send_due_reminders
+from tests.conftest import build_app
 
 
 def free_port() -> int:
@@ -48,7 +56,15 @@ class Inbox:
         return [m for m in self.messages if address in m.rcpt_tos]
 
     def texts(self) -> list[str]:
-        return [m.content.decode() for m in self.messages]
+        return [readable(m) for m in self.messages]
+
+
+def readable(envelope: Any) -> str:
+    """A received message as text: its Subject line, then the decoded plain-text body."""
+    message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+    body = message.get_body(preferencelist=("plain",))
+    content = body.get_content() if body is not None else ""
+    return f"Subject: {message['Subject']}\n\n{content}"
 
 
 @pytest.fixture
@@ -57,6 +73,42 @@ def inbox() -> Iterator[Inbox]:
     box = Inbox()
     yield box
     box.stop()
+
+
+MAIL_BASE_URL = "https://lifecycle.example.org"
+
+
+@pytest.fixture
+def mail_app(
+    database_url: str, redis_url: str | None, tmp_path: Path, inbox: Inbox
+) -> Iterator[Flask]:
+    """An app that mails through `inbox` (started or not); a module opts in with
+    `app = mail_app` as its own `app` fixture."""
+    app = build_app(
+        database_url,
+        redis_url,
+        tmp_path,
+        settings={"smtp_port": inbox.port, "base_url": MAIL_BASE_URL},
+    )
+    with app.app_context():
+        yield app
+    get_db(app).dispose()
+
+
+@contextmanager
+def statements(app: Flask) -> Iterator[list[str]]:
+    """Every SQL statement the app's engine sends while the block runs."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    engine = get_db(app).engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
 
 
 def scan_and_remind(db: Session, district_id: int, today: date) -> ReminderRun:
@@ -70,8 +122,9 @@ def scan_and_remind(db: Session, district_id: int, today: date) -> ReminderRun:
 def reminder_rows(db: Session) -> list[tuple[int, int, int]]:
     db.expire_all()
     rows = db.exec(
-        select(Reminder.obligation_id, Reminder.term_number, Reminder.threshold_days)
-        .order_by(col(Reminder.id))
+        select(
+            Reminder.obligation_id, Reminder.term_number, Reminder.threshold_days
+        ).order_by(col(Reminder.id))
     ).all()
     return [(int(a), int(b), int(c)) for a, b, c in rows]
 

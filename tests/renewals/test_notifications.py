@@ -11,8 +11,7 @@ from lifecycle.models import AuditEvent, Notification, User
 from tests import factories
 from tests.api.conftest import fresh, sign_in
 from tests.conftest import htmx
-from tests.org.test_queries import statement_count
-from tests.renewals.conftest import notifications_of, scan_and_remind
+from tests.renewals.conftest import notifications_of, scan_and_remind, statements
 
 
 def notify(db, user, title="2 renewals to decide by Dec 31, 2026", **kw):
@@ -126,7 +125,9 @@ def test_marking_read_without_javascript_redirects_back(client, db, world):
     )
     assert response.status_code == 303
     assert response.headers["Location"] == "/notifications?show=unread"
-    evil = client.post(f"/notifications/{note.id}/read", data={"next": "//evil.example"})
+    evil = client.post(
+        f"/notifications/{note.id}/read", data={"next": "//evil.example"}
+    )
     assert evil.headers["Location"] == "/notifications"
     html = page(client.get("/notifications"))
     assert 'aria-label="Notifications, 0 unread"' in html
@@ -182,6 +183,12 @@ def test_the_list_pages_by_keyset(client, db, world):
     second = page(client.get(older.replace("&amp;", "&")))
     assert "Notice number 04" in second and "Notice number 00" in second
     assert "Notice number 05" not in second
+
+
+def statement_count(app, client, url):
+    with statements(app) as seen:
+        assert client.get(url).status_code == 200
+    return len(seen)
 
 
 def test_the_page_costs_the_same_statements_for_3_or_30(app, client, db, world):

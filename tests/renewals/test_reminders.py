@@ -17,12 +17,12 @@ from lifecycle.enums import (
 from lifecycle.models import Obligation
 from lifecycle.renewals.reminders import send_due_reminders
 from tests import factories
-from tests.org.test_queries import statements
 from tests.renewals.conftest import (
     notifications_of,
     outbox,
     reminder_rows,
     scan_and_remind,
+    statements,
 )
 
 # An express license from 1 Jan 2026, yearly: term 1 ends (and must be decided) 31 Dec 2026.
@@ -143,7 +143,9 @@ def test_a_tacit_contract_counts_down_to_its_notice_date(db, world):
 def test_acknowledged_and_snoozed_obligations_get_no_reminders(db, world):
     acknowledged = make_license(db, world, product="Acknowledged")
     snoozed = make_license(db, world, product="Snoozed")
-    scan_and_remind(db, world.a.district.id, days_before(130))  # obligations, no reminder
+    scan_and_remind(
+        db, world.a.district.id, days_before(130)
+    )  # obligations, no reminder
     ack = obligation_of(db, "license", acknowledged.id)
     ack.state = ObligationState.ACKNOWLEDGED
     snz = obligation_of(db, "license", snoozed.id)
@@ -255,7 +257,10 @@ def test_one_notification_per_person_summarises_the_whole_run(db, world):
     for name in ("Reading Plus", "Math Lab", "Typing Club"):
         make_license(db, world, product=name)
     factories.make_device(
-        db, world.a.district, warranty_end=days_before(0), purchase_date=date(2025, 1, 1)
+        db,
+        world.a.district,
+        warranty_end=days_before(0),
+        purchase_date=date(2025, 1, 1),
     )
     db.commit()
     scan_and_remind(db, world.a.district.id, days_before(95))

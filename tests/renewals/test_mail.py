@@ -1,0 +1,182 @@
+"""Reminder e-mail through a local SMTP server: one per recipient, sent once, retried."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from rq.job import Job, JobStatus
+from rq.serializers import JSONSerializer
+
+from jobs.tasks import send_outbox_email
+from lifecycle.background import drain, get_queue, get_redis
+from lifecycle.db import get_db
+from lifecycle.mail import MailError
+from lifecycle.models import OutboxEmail
+from lifecycle.renewals.mailing import RETRY_INTERVALS, job_id, requeue_unsent
+from tests import factories
+from tests.renewals.conftest import MAIL_BASE_URL as BASE
+from tests.renewals.conftest import outbox, readable, scan_and_remind
+
+TODAY = date(2026, 9, 27)  # 95 days before the license's decide-by date
+
+
+@pytest.fixture
+def app(mail_app):
+    """These tests mail through the `inbox` SMTP server (started or not)."""
+    return mail_app
+
+
+def arrange(db, world, **license_kw):
+    lic = factories.make_license(
+        db,
+        world.a.district,
+        product="Reading Plus",
+        term_start=date(2026, 1, 1),
+        **license_kw,
+    )
+    world.a.finance.notify_email = False  # in-app only
+    db.commit()
+    scan_and_remind(db, world.a.district.id, TODAY)
+    return lic
+
+
+def fetch(app, outbox_id):
+    return Job.fetch(
+        job_id(outbox_id), connection=get_redis(app), serializer=JSONSerializer
+    )
+
+
+def test_each_recipient_gets_exactly_one_email(app, db, world, inbox):
+    inbox.start()
+    lic = arrange(db, world)
+    assert inbox.messages == []  # sent by the worker after the commit, not the scan
+    drain(app)
+
+    [message] = inbox.messages
+    assert message.rcpt_tos == [world.a.it.email]
+    text = readable(message)
+    assert "Subject: Lifecycle: 1 renewal to decide by Dec 31, 2026" in text
+    assert f"Hello {world.a.it.name}" in text
+    assert "- License renewal: decide on Reading Plus by Dec 31, 2026" in text
+    assert f"{BASE}/licenses/{lic.id}" in text
+    assert f"{BASE}/renewals?state=notified" in text
+    assert f"{BASE}/notifications/preferences" in text
+    [row] = outbox(db)
+    assert row.sent_at is not None and row.message_id and row.attempts == 1
+    assert row.dedupe_key.startswith(
+        f"reminders:{world.a.it.id}:{world.a.district.id}:2026-09-27:"
+    )
+    # nothing new to say: no new row, no second message
+    scan_and_remind(db, world.a.district.id, TODAY)
+    drain(app)
+    assert len(inbox.messages) == 1 and len(outbox(db)) == 1
+
+
+def test_send_jobs_are_unique_on_the_mail_queue_with_backoff(app, db, world):
+    arrange(db, world)
+    [row] = outbox(db)
+    job = fetch(app, row.id)
+    assert job.origin == "mail"
+    assert job.func_name == "jobs.tasks.send_outbox_email" and job.args == [row.id]
+    assert job.retries_left == 5 and job.retry_intervals == RETRY_INTERVALS
+    assert get_queue("mail", get_redis(app)).count == 1
+
+
+def test_a_duplicate_send_job_never_sends_twice(app, db, world, inbox):
+    inbox.start()
+    arrange(db, world)
+    [row] = outbox(db)
+    assert send_outbox_email(row.id)["status"] == "sent"
+    assert send_outbox_email(row.id)["status"] == "already sent"
+    drain(app)  # the queued job finds it sent
+    assert len(inbox.messages) == 1
+
+
+def test_smtp_down_records_the_attempt_schedules_a_retry_then_delivers_once(
+    app, db, world, inbox
+):
+    arrange(db, world)  # the inbox is not started: nothing listens on its port
+    drain(app)
+
+    [row] = outbox(db)
+    assert row.sent_at is None and row.message_id == ""
+    assert row.attempts == 1
+    assert f"mail server 127.0.0.1:{inbox.port}" in row.last_error
+    job = fetch(app, row.id)
+    assert job.get_status() == JobStatus.SCHEDULED  # RQ retries it in 30 s
+    assert job.retries_left == 4
+
+    inbox.start()
+    queue = get_queue("mail", get_redis(app))
+    queue.scheduled_job_registry.schedule(job, datetime.now(UTC) - timedelta(seconds=1))
+    drain(app)
+
+    assert len(inbox.to(world.a.it.email)) == 1
+    [row] = outbox(db)
+    assert row.sent_at is not None and row.attempts == 2 and row.last_error == ""
+    drain(app)
+    assert len(inbox.messages) == 1
+
+
+def test_a_failed_send_raises_so_rq_retries(app, db, world):
+    arrange(db, world)
+    [row] = outbox(db)
+    with pytest.raises(MailError):
+        send_outbox_email(row.id)
+    [row] = outbox(db)
+    assert row.sent_at is None and row.attempts == 1
+
+
+def test_the_sweeper_re_enqueues_unsent_mail_whose_job_redis_lost(
+    app, db, world, inbox
+):
+    arrange(db, world)
+    [row] = outbox(db)
+    connection = get_redis(app)
+    fetch(app, row.id).delete()  # Redis lost it (flushed, or down at enqueue time)
+    get_queue("mail", connection).empty()
+
+    session = get_db(app).session()
+    assert requeue_unsent(session) == 0  # not stale yet: its job may still come
+    assert requeue_unsent(session, older_than=timedelta(0)) == 1
+    assert requeue_unsent(session, older_than=timedelta(0)) == 0  # job exists now
+    session.close()
+
+    inbox.start()
+    drain(app)
+    assert len(inbox.messages) == 1
+    session = get_db(app).session()
+    assert requeue_unsent(session, older_than=timedelta(0)) == 0  # sent: left alone
+    session.close()
+    assert [r.sent_at is not None for r in outbox(db)] == [True]
+
+
+def test_people_who_opted_out_get_in_app_notices_only(app, db, world, inbox):
+    inbox.start()
+    world.a.it.notify_email = False
+    db.commit()
+    arrange(db, world)
+    drain(app)
+    assert inbox.messages == [] and outbox(db) == []
+
+
+def test_an_outbox_row_is_written_once_per_dedupe_key(app, db, world):
+    from lifecycle.renewals.mailing import write_outbox
+
+    row = {
+        "user_id": world.a.it.id,
+        "district_id": world.a.district.id,
+        "kind": "reminder",
+        "dedupe_key": "reminders:test:once",
+        "to_address": world.a.it.email,
+        "subject": "s",
+        "body_text": "b",
+    }
+    session = get_db(app).session()
+    assert len(write_outbox(session, [row])) == 1
+    assert write_outbox(session, [row]) == []
+    session.commit()
+    session.close()
+    assert len(outbox(db)) == 1
+    assert isinstance(outbox(db)[0], OutboxEmail)
