@@ -35,7 +35,9 @@ def create_app(settings: Settings | None = None, **config: Any) -> Flask:
     from .api import bp as api_bp
     from .home.views import bp as home_bp
     from .inventory.devices_views import bp as devices_bp
+    from .renewals.calendar import feed as calendar_feed_bp
     from .renewals.notifications_views import bp as notifications_bp
+    from .renewals.views import bp as renewals_bp
 
     settings = settings or Settings.from_env()
     settings.check()
@@ -62,6 +64,8 @@ def create_app(settings: Settings | None = None, **config: Any) -> Flask:
     app.register_blueprint(api_bp)
     app.register_blueprint(devices_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(renewals_bp)
+    app.register_blueprint(calendar_feed_bp)
     return app
 
 

@@ -62,6 +62,7 @@ DISTRICT = (Role.DISTRICT_IT, Role.DISTRICT_FINANCE, Role.DISTRICT_VIEWER)
 NAV: list[NavItem] = [
     NavItem("Home", "home.index", tuple(Role), "/"),
     NavItem("Devices", "devices.index", DISTRICT, "/devices"),
+    NavItem("Renewals", "renewals.index", DISTRICT, "/renewals"),
     NavItem("Users", "admin.users", (Role.ADMIN,), "/admin/users"),
     NavItem("Districts", "admin.districts", (Role.ADMIN,), "/admin/districts"),
     NavItem("Activity", "admin.activity", (Role.ADMIN,), "/admin/activity"),

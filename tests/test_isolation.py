@@ -9,8 +9,10 @@ scoping helper shows the other district's marker and fails too.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import pytest
@@ -21,7 +23,8 @@ from werkzeug.routing import Rule
 
 from lifecycle.auth import create_token
 from lifecycle.db import get_session
-from lifecycle.models import AuditEvent, JobRecord, Notification
+from lifecycle.enums import ObligationKind
+from lifecycle.models import AuditEvent, JobRecord, Notification, Obligation
 from tests import factories
 from tests.conftest import bearer, htmx, login
 
@@ -45,6 +48,7 @@ SCOPED: dict[str, Callable[[Other], int]] = {
     "contract_id": lambda o: o.ids["contract"],
     "job_id": lambda o: o.ids["job"],
     "token_id": lambda o: o.ids["token"],
+    "obligation_id": lambda o: o.ids["obligation"],
     "notification_id": lambda o: o.ids["notification"],
 }
 # Cooperative reference data every member may read.
@@ -54,7 +58,11 @@ SHARED: dict[str, Callable[[Other], int]] = {
     "item_id": lambda o: o.ids["item"],
 }
 # Plain (non-id) parameters and a value to fill them with.
-PLAIN: dict[str, str] = {"field": "status"}
+PLAIN: dict[str, str] = {
+    "field": "status",
+    # the calendar feed's secret: a wrong one must answer 404 and show nothing
+    "token": "not-a-calendar-token",
+}
 # Routes only another role may use: refused before any lookup.
 ROLE_GATED_PARAMS: dict[str, Callable[[Other], int]] = {
     "user_id": lambda o: o.ids["user"],
@@ -80,6 +88,17 @@ def arrange_other(db: Session, world: factories.World) -> Other:
     db.add(job)
     db.flush()
     token, _secret = create_token(db, user=b.it, name=f"{MARKER} token")
+    obligation = Obligation(
+        district_id=b.district.id,
+        kind=ObligationKind.REFRESH,
+        subject_type="device",
+        subject_id=device.id,
+        due_date=date(2027, 7, 1),
+        decide_by=date(2027, 7, 1),
+        fiscal_year=2028,
+    )
+    db.add(obligation)
+    b.it.calendar_token_hash = hashlib.sha256(b"bravo-calendar").hexdigest()
     note = Notification(
         user_id=b.it.id, district_id=b.district.id, title=f"{MARKER} reminder"
     )
@@ -92,6 +111,7 @@ def arrange_other(db: Session, world: factories.World) -> Other:
         "license": lic.id,
         "contract": contract.id,
         "job": job.id,
+        "obligation": obligation.id,
         "token": token.id,
         "notification": note.id,
         "vendor": vendor.id,

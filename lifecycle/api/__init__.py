@@ -7,7 +7,11 @@ from flask import current_app, g, request
 from ..auth import Unauthorized, user_for_token
 from ..db import get_session, set_actor
 from ..security import csrf, limiter
-from . import openapi, resources  # noqa: F401  (importing registers the operations)
+from . import (  # noqa: F401  (importing registers the operations)
+    obligations,
+    openapi,
+    resources,
+)
 from .frame import bp
 
 csrf.exempt(bp)

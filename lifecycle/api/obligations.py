@@ -1,0 +1,200 @@
+"""API resources for obligations (DESIGN §6): list, get, and the actions on one.
+
+Obligations are derived by the scan, so they are never created or edited field by field;
+the actions are the same services the renewals page uses. Actions that change the
+license, contract or device behind an obligation take that record's `version`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from flask import Response, jsonify, request
+from pydantic import BaseModel
+from sqlmodel import col, select
+
+from ..auth import get_user
+from ..db import get_session
+from ..enums import ObligationKind, ObligationState
+from ..errors import ValidationFailed
+from ..models import Obligation
+from ..models.base import MoneyOut
+from ..paging import id_page, parse_limit
+from ..renewals import actions
+from ..tenancy import get_scoped, scoped
+from .frame import QueryParam, apply_filters, dump, filters, json_body, one, operation
+
+
+class ObligationRead(BaseModel):
+    """An obligation as the API shows it: exactly the fields of DESIGN §6."""
+
+    id: int
+    district_id: int
+    kind: ObligationKind
+    subject_type: str
+    subject_id: int
+    due_date: date
+    decide_by: date
+    estimated_cost: MoneyOut
+    fiscal_year: int
+    state: ObligationState
+
+
+class SnoozeRequest(BaseModel):
+    until: date
+
+
+class RenewRequest(BaseModel):
+    version: int
+    price_per_seat: MoneyOut | None = None
+    seats: int | None = None
+    cost_per_period: MoneyOut | None = None
+
+
+class VersionRequest(BaseModel):
+    version: int
+
+
+def _dates(field: str) -> list[QueryParam]:
+    return [
+        QueryParam(f"{field}_before", date, f"{field} strictly before this date"),
+        QueryParam(f"{field}_after", date, f"{field} on or after this date"),
+    ]
+
+
+FILTERS = [
+    QueryParam("kind", str, "refresh | warranty | license_renewal | contract_renewal"),
+    QueryParam("state", str, "upcoming | notified | acknowledged | snoozed | ..."),
+    QueryParam("district_id", int),
+    QueryParam("school_id", int),
+    QueryParam("subject_type", str, "device | license | contract"),
+    QueryParam("subject_id", int),
+    QueryParam("fiscal_year", int),
+    # `due_before` / `due_after` filter due_date (the names DESIGN §6 uses).
+    QueryParam("due_before", date, "due_date strictly before this date"),
+    QueryParam("due_after", date, "due_date on or after this date"),
+    *_dates("decide_by"),
+]
+ENUMS: dict[str, type[StrEnum]] = {"kind": ObligationKind, "state": ObligationState}
+
+
+@operation(
+    "/obligations",
+    "GET",
+    summary="List obligations (refreshes, warranty ends, renewals) derived by the scan",
+    tag="obligations",
+    response=ObligationRead,
+    many=True,
+    query=FILTERS,
+)
+def list_obligations() -> Response:
+    values = filters(FILTERS)
+    for name, enum in ENUMS.items():
+        if name in values:
+            try:
+                values[name] = enum(values[name])
+            except ValueError as exc:
+                choices = ", ".join(m.value for m in enum)
+                raise ValidationFailed({name: f"must be one of: {choices}"}) from exc
+    for short in ("due_before", "due_after"):
+        if short in values:
+            values[short.replace("due_", "due_date_")] = values.pop(short)
+    stmt = apply_filters(
+        scoped(select(Obligation), Obligation, get_user()), Obligation, values
+    )
+    id_column: Any = col(Obligation.id)
+    result = id_page(
+        get_session(),
+        stmt,
+        id_column,
+        limit=parse_limit(request.args.get("limit")),
+        cursor=request.args.get("cursor"),
+    )
+    return jsonify(
+        {
+            "items": [dump(ObligationRead, row) for row in result.items],
+            "next_cursor": result.next_cursor,
+        }
+    )
+
+
+@operation(
+    "/obligations/<int:obligation_id>",
+    "GET",
+    summary="Get an obligation",
+    tag="obligations",
+    response=ObligationRead,
+)
+def get_obligation(obligation_id: int) -> Response:
+    found = get_scoped(get_session(), Obligation, obligation_id, get_user())
+    return one(ObligationRead, found)
+
+
+def _act(obligation_id: int, action: str, body: dict[str, Any]) -> Response:
+    session = get_session()
+    user = get_user()
+    obligation = get_scoped(session, Obligation, obligation_id, user)
+    actions.run(session, user=user, obligation=obligation, action=action, values=body)
+    session.commit()
+    return one(ObligationRead, obligation)
+
+
+@operation(
+    "/obligations/<int:obligation_id>/acknowledge",
+    "POST",
+    summary="Acknowledge: stop the reminders for this term (IT; finance for renewals)",
+    tag="obligations",
+    response=ObligationRead,
+)
+def acknowledge_obligation(obligation_id: int) -> Response:
+    return _act(obligation_id, "acknowledge", {})
+
+
+@operation(
+    "/obligations/<int:obligation_id>/snooze",
+    "POST",
+    summary="Snooze reminders until a date (after today, at most a year ahead)",
+    tag="obligations",
+    request=SnoozeRequest,
+    response=ObligationRead,
+)
+def snooze_obligation(obligation_id: int) -> Response:
+    return _act(obligation_id, "snooze", json_body())
+
+
+@operation(
+    "/obligations/<int:obligation_id>/renew",
+    "POST",
+    summary="Renew an express license or contract for its next term; send its version",
+    tag="obligations",
+    request=RenewRequest,
+    response=ObligationRead,
+)
+def renew_obligation(obligation_id: int) -> Response:
+    return _act(obligation_id, "renew", json_body())
+
+
+@operation(
+    "/obligations/<int:obligation_id>/cancel",
+    "POST",
+    summary="Cancel (tacit, before decide-by) or let lapse (express); send its version",
+    tag="obligations",
+    request=VersionRequest,
+    response=ObligationRead,
+)
+def cancel_obligation(obligation_id: int) -> Response:
+    return _act(obligation_id, "cancel", json_body())
+
+
+@operation(
+    "/obligations/<int:obligation_id>/replace",
+    "POST",
+    summary="Mark a device refresh done: the device is retired; send its version",
+    tag="obligations",
+    request=VersionRequest,
+    response=ObligationRead,
+)
+def replace_obligation(obligation_id: int) -> Response:
+    return _act(obligation_id, "replace", json_body())
