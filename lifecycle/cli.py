@@ -6,6 +6,7 @@ import getpass
 import logging
 import sys
 import time
+from typing import Any
 
 import click
 from alembic import command as alembic_command
@@ -205,6 +206,25 @@ def cron_command() -> None:
     make_cron(get_redis()).start()  # type: ignore[no-untyped-call]
 
 
+def scan_districts(district_id: int | None = None) -> list[dict[str, Any]]:
+    """Scan (and send due reminders for) one or every district, each in its own transaction."""
+    from .db import get_db
+    from .models import District
+    from .renewals.jobs import scan_and_remind
+
+    db = get_db()
+    with db.scope(actor_label="cli") as session:
+        stmt = select(District.id).order_by(col(District.id))
+        ids = (
+            [district_id] if district_id else [i for i in session.exec(stmt).all() if i]
+        )
+    summaries = []
+    for ident in ids:
+        with db.scope(actor_label="lifecycle scan") as session:
+            summaries.append(scan_and_remind(session, ident))
+    return summaries
+
+
 @main.command("scan")
 @click.option(
     "--district",
@@ -216,36 +236,16 @@ def cron_command() -> None:
 @with_appcontext
 def scan_command(district_id: int | None) -> None:
     """Run the lifecycle scan now, in this process, and print what changed."""
-    from .db import get_db
-    from .models import District
-    from .renewals.jobs import run_scan
-
-    db = get_db()
-    with db.scope(actor_label="cli") as session:
-        ids = (
-            [district_id]
-            if district_id
-            else [
-                i
-                for i in session.exec(
-                    select(District.id).order_by(col(District.id))
-                ).all()
-                if i
-            ]
-        )
-    if not ids:
+    started = time.perf_counter()
+    summaries = scan_districts(district_id)
+    if not summaries:
         click.echo("No districts to scan.")
-        return
-    for ident in ids:
-        started = time.perf_counter()
-        with db.scope(actor_label="cli") as session:
-            summary = run_scan(session, ident).summary()
+    for summary in summaries:
         changed = ", ".join(
             f"{k}={v}" for k, v in summary.items() if k != "district_id" and v
         )
-        click.echo(
-            f"district {ident}: {changed or 'no changes'} ({time.perf_counter() - started:.1f} s)"
-        )
+        click.echo(f"district {summary['district_id']}: {changed or 'no changes'}")
+    click.echo(f"({time.perf_counter() - started:.1f} s)")
 
 
 # --- demo and serving --------------------------------------------------------
@@ -302,6 +302,14 @@ def demo_command(host: str, port: int, devices: int) -> None:
     started = time.perf_counter()
     summary = seed_demo(app, devices=devices)
     click.echo(f"{summary} ({time.perf_counter() - started:.1f} s)")
+    started = time.perf_counter()
+    scans = scan_districts()
+    obligations = sum(int(s.get("obligations_written", 0)) for s in scans)
+    reminders = sum(int(s.get("reminders_sent", 0)) for s in scans)
+    click.echo(
+        f"Lifecycle scan of {len(scans)} districts: {obligations} obligations updated, "
+        f"{reminders} reminders sent ({time.perf_counter() - started:.1f} s)"
+    )
     click.echo(f"\nLifecycle demo: http://{host}:{port}/")
     click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
     for email, label in DEMO_LOGINS:
