@@ -81,6 +81,7 @@ class ReminderRun:
     district_id: int
     today: date
     reminder_ids: list[int] = field(default_factory=list)
+    obligation_ids: list[int] = field(default_factory=list)
     obligations_notified: int = 0
     notifications: int = 0
     outbox_ids: list[int] = field(default_factory=list)
@@ -142,8 +143,9 @@ def _insert_due(
     today: date,
     limits: tuple[int, ...],
     only: sa.ColumnElement[bool] | None,
-) -> list[int]:
-    """Insert each open obligation's most urgent due threshold; the ids really inserted.
+) -> list[tuple[int, int]]:
+    """Insert each open obligation's most urgent due threshold; (reminder, obligation)
+    ids of the rows really inserted.
 
     A threshold t is due once decide_by ≤ today + t; the CASE takes the smallest such t.
     If that one was already sent, ON CONFLICT skips it: no falling back to a staler one.
@@ -181,9 +183,9 @@ def _insert_due(
             ],
             candidates,
         )
-        .returning(col(Reminder.id))
+        .returning(col(Reminder.id), col(Reminder.obligation_id))
     )
-    return [int(i) for i in session.execute(stmt).scalars().all()]
+    return [(int(r), int(o)) for r, o in session.execute(stmt).all()]
 
 
 def ids_in(session: Session, column: Any, ids: Sequence[int]) -> sa.ColumnElement[bool]:
@@ -310,18 +312,15 @@ def recipients(
     return found
 
 
-def _mark_notified(session: Session, district_id: int) -> int:
-    sent = sa.exists().where(
-        col(Reminder.obligation_id) == col(Obligation.id),
-        col(Reminder.term_number) == col(Obligation.term_number),
-    )
+def _mark_notified(session: Session, obligation_ids: list[int]) -> int:
+    """Upcoming → notified for the obligations this run reminded (by id: no scan of the
+    district's other obligations)."""
     return rowcount(
         session.execute(
             sa.update(Obligation)
             .where(
-                col(Obligation.district_id) == district_id,
+                ids_in(session, col(Obligation.id), obligation_ids),
                 col(Obligation.state) == ObligationState.UPCOMING,
-                sent,
             )
             .values(state=ObligationState.NOTIFIED, updated_at=utcnow())
             .execution_options(synchronize_session=False)
@@ -348,24 +347,17 @@ def send_due_reminders(
     )
     overrides = _override_groups(session, district_id, default)
     others = [pair for pairs in overrides.values() for pair in pairs]
-    run.reminder_ids += _insert_due(
-        session,
-        district_id=district_id,
-        today=today,
-        limits=default,
-        only=sa.not_(_subjects(others)) if others else None,
-    )
-    for limits, pairs in overrides.items():
-        run.reminder_ids += _insert_due(
-            session,
-            district_id=district_id,
-            today=today,
-            limits=limits,
-            only=_subjects(pairs),
+    groups = [(default, sa.not_(_subjects(others)) if others else None)]
+    groups += [(limits, _subjects(pairs)) for limits, pairs in overrides.items()]
+    for limits, only in groups:
+        inserted = _insert_due(
+            session, district_id=district_id, today=today, limits=limits, only=only
         )
+        run.reminder_ids += [reminder_id for reminder_id, _ in inserted]
+        run.obligation_ids += [obligation_id for _, obligation_id in inserted]
     if not run.reminder_ids:
         return run
-    run.obligations_notified = _mark_notified(session, district_id)
+    run.obligations_notified = _mark_notified(session, run.obligation_ids)
     lines = _lines(session, run.reminder_ids)
     people = recipients(session, district_id=district_id, lines=lines)
     # What makes this run's message unique: its reminders, named by the first one's id.
