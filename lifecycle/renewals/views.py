@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -29,7 +30,7 @@ FILTER_LABELS = {f.name: f.label for f in queries.SPEC.filters}
 DONE_MESSAGES = {
     "acknowledge": "Acknowledged: no more reminders for this term.",
     "snooze": "Snoozed.",
-    "renew": "Renewed: the next term is recorded.",
+    "renew": "Renewed: the next term is recorded; its decision appears after the rescan.",
     "cancel": "Cancelled: it ends with its current term.",
     "replace": "Marked as replaced; the device is retired.",
 }
@@ -42,6 +43,7 @@ class RowView:
     row: Any
     actions: tuple[str, ...]
     error: str = ""
+    notice: str = ""  # what the action just did, announced to screen readers
 
     @property
     def ob(self) -> Obligation:
@@ -174,7 +176,12 @@ def _page_query() -> listing.ListQuery:
 
 
 def _row_response(
-    user: User, obligation_id: int, *, status: int = 200, error: str = ""
+    user: User,
+    obligation_id: int,
+    *,
+    status: int = 200,
+    error: str = "",
+    notice: str = "",
 ) -> Response:
     """The row again (plus the numbers, the chart, the count and the bell, out of band)."""
     session = get_session()
@@ -182,7 +189,9 @@ def _row_response(
     row = queries.one_row(session, user, obligation_id)
     query = _page_query()
     context: dict[str, Any] = {
-        "r": _rows(user, [row], today, {obligation_id: error})[0],
+        "r": dataclasses.replace(
+            _rows(user, [row], today, {obligation_id: error})[0], notice=notice
+        ),
         "rc": _rc(user, today),
         "query": query,
         "labels": FILTER_LABELS,
@@ -229,7 +238,7 @@ def _act(obligation_id: int, action: str) -> Response:
         return _render_page(status=exc.status, row_errors={obligation_id: message})
     session.commit()
     if is_fragment():
-        return _row_response(user, obligation_id)
+        return _row_response(user, obligation_id, notice=DONE_MESSAGES[action])
     flash(DONE_MESSAGES[action], "success")
     return redirect_to(url_for("renewals.index"))
 

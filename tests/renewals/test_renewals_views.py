@@ -193,6 +193,7 @@ def test_acknowledge_as_htmx_swaps_the_row_and_updates_counts_and_bell(
     assert "<html" not in html
     assert html.lstrip().startswith(f'<tr id="ob-{ob.id}" data-state="acknowledged"')
     assert 'id="renewal-stats"' in html and 'id="bell"' in html
+    assert 'data-testid="row-notice">Acknowledged: no more reminders' in html
     assert (
         'id="obligation-count" class="muted" aria-live="polite" hx-swap-oob="true" data-testid="obligation-count">1 obligation'
         in html
