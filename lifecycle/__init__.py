@@ -33,8 +33,12 @@ def create_app(settings: Settings | None = None, **config: Any) -> Flask:
     from .accounts.views import bp as accounts_bp
     from .admin.views import bp as admin_bp
     from .api import bp as api_bp
+    from .catalog.views import bp as catalog_bp
     from .home.views import bp as home_bp
     from .inventory.devices_views import bp as devices_bp
+    from .org.policy_views import policy as policy_bp
+    from .org.views import schools as schools_bp
+    from .org.views import vendors as vendors_bp
     from .renewals.calendar import feed as calendar_feed_bp
     from .renewals.notifications_views import bp as notifications_bp
     from .renewals.views import bp as renewals_bp
@@ -63,6 +67,10 @@ def create_app(settings: Settings | None = None, **config: Any) -> Flask:
     app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(devices_bp)
+    app.register_blueprint(schools_bp)
+    app.register_blueprint(vendors_bp)
+    app.register_blueprint(policy_bp)
+    app.register_blueprint(catalog_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(renewals_bp)
     app.register_blueprint(calendar_feed_bp)

@@ -59,10 +59,15 @@ class NavItem:
 
 
 DISTRICT = (Role.DISTRICT_IT, Role.DISTRICT_FINANCE, Role.DISTRICT_VIEWER)
+COOP = (Role.COOP_STAFF, Role.ADMIN)
 NAV: list[NavItem] = [
     NavItem("Home", "home.index", tuple(Role), "/"),
     NavItem("Devices", "devices.index", DISTRICT, "/devices"),
     NavItem("Renewals", "renewals.index", DISTRICT, "/renewals"),
+    NavItem("Schools", "schools.index", DISTRICT, "/schools"),
+    NavItem("Catalog", "catalog.index", tuple(Role), "/catalog"),
+    NavItem("Vendors", "vendors.vendor_index", COOP, "/vendors"),
+    NavItem("Policy", "policy.policy_home", (Role.DISTRICT_IT,), "/policy"),
     NavItem("Users", "admin.users", (Role.ADMIN,), "/admin/users"),
     NavItem("Districts", "admin.districts", (Role.ADMIN,), "/admin/districts"),
     NavItem("Activity", "admin.activity", (Role.ADMIN,), "/admin/activity"),

@@ -3,11 +3,31 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+from typing import Any
 
-from sqlmodel import Session, col, select
+import sqlalchemy as sa
+from sqlmodel import Session, col, func, select
 
-from ..models import CatalogItem, CatalogItemRead, PriceTier, PriceTierRead
+from ..enums import DeviceCategory, ItemKind
+from ..errors import NotFound
+from ..listing import AnySelect, Filter, ListSpec, SortKey
+from ..models import (
+    CatalogItem,
+    CatalogItemRead,
+    ContractVehicle,
+    Device,
+    PriceTier,
+    PriceTierRead,
+    User,
+    Vendor,
+)
+from ..org.services import contains
+from ..tenancy import scoped
 
 
 def tiers_by_item(
@@ -33,3 +53,211 @@ def item_read(item: CatalogItem, tiers: list[PriceTier]) -> CatalogItemRead:
         PriceTierRead.model_validate(t, from_attributes=True) for t in tiers
     ]
     return CatalogItemRead.model_validate(data)
+
+
+# --- browsing ----------------------------------------------------------------
+
+PCT = Decimal("0.1")
+
+
+def savings_pct(list_price: Decimal, unit_price: Decimal) -> Decimal | None:
+    """How much cheaper than list a price is, in percent to one decimal (half-up)."""
+    if list_price <= 0:
+        return None
+    return ((list_price - unit_price) * 100 / list_price).quantize(
+        PCT, rounding=ROUND_HALF_UP
+    )
+
+
+@dataclass(frozen=True)
+class TierRow:
+    """One line of a price table: a quantity band, its unit price and the saving."""
+
+    min_qty: int
+    max_qty: int | None  # None: and above
+    unit_price: Decimal
+    savings_pct: Decimal | None
+    is_list: bool = False
+
+
+def tier_rows(item: CatalogItem, tiers: Sequence[PriceTier]) -> list[TierRow]:
+    """The item's tiers as quantity bands in order, list price below the first tier."""
+    ordered = sorted(tiers, key=lambda t: t.min_qty)
+    rows: list[TierRow] = []
+    if not ordered or ordered[0].min_qty > 1:
+        first = ordered[0].min_qty - 1 if ordered else None
+        rows.append(TierRow(1, first, item.list_price, Decimal("0.0"), is_list=True))
+    for n, tier in enumerate(ordered):
+        upper = ordered[n + 1].min_qty - 1 if n + 1 < len(ordered) else None
+        rows.append(
+            TierRow(
+                tier.min_qty,
+                upper,
+                tier.unit_price,
+                savings_pct(item.list_price, tier.unit_price),
+            )
+        )
+    return rows
+
+
+class YesNo(StrEnum):
+    YES = "yes"
+    NO = "no"
+
+
+def _item_search(q: str) -> sa.ColumnElement[bool]:
+    like = contains(q)
+    return sa.or_(
+        col(CatalogItem.name).ilike(like, escape="\\"),
+        col(CatalogItem.sku).ilike(like, escape="\\"),
+    )
+
+
+ITEM_SPEC = ListSpec(
+    filters=[
+        Filter(
+            "vehicle_id", "Contract vehicle", int, column=col(CatalogItem.vehicle_id)
+        ),
+        Filter("vendor_id", "Vendor", int, column=col(ContractVehicle.vendor_id)),
+        Filter("kind", "Kind", ItemKind, column=col(CatalogItem.kind)),
+        Filter(
+            "category", "Category", DeviceCategory, column=col(CatalogItem.category)
+        ),
+        Filter(
+            "erate_c2",
+            "E-Rate C2 eligible",
+            YesNo,
+            where=lambda v: col(CatalogItem.erate_c2_eligible).is_(v is YesNo.YES),
+        ),
+    ],
+    sorts=[
+        SortKey("name", "Name", col(CatalogItem.name)),
+        SortKey("sku", "SKU", col(CatalogItem.sku)),
+        SortKey("kind", "Kind", col(CatalogItem.kind)),
+        SortKey("category", "Category", col(CatalogItem.category), nullable=True),
+        SortKey("list_price", "List price", col(CatalogItem.list_price)),
+        SortKey("vehicle", "Vehicle", col(ContractVehicle.contract_number)),
+    ],
+    default_sort="name",
+    id_column=col(CatalogItem.id),
+    search=_item_search,
+)
+
+
+def item_list_stmt() -> AnySelect:
+    """Catalog items with vehicle and vendor (one query; reference data, unscoped)."""
+    return (
+        sa.select(CatalogItem, ContractVehicle, col(Vendor.name).label("vendor_name"))
+        .join(ContractVehicle, col(ContractVehicle.id) == CatalogItem.vehicle_id)
+        .join(Vendor, col(Vendor.id) == ContractVehicle.vendor_id)
+    )
+
+
+def item_row_key(sort: str) -> Callable[[Any], tuple[Any, int]]:
+    def key(row: Any) -> tuple[Any, int]:
+        item: CatalogItem = row[0]
+        assert item.id is not None
+        if sort == "vehicle":
+            return row[1].contract_number, item.id
+        return getattr(item, sort), item.id
+
+    return key
+
+
+def _vehicle_search(q: str) -> sa.ColumnElement[bool]:
+    like = contains(q)
+    return sa.or_(
+        col(ContractVehicle.contract_number).ilike(like, escape="\\"),
+        col(ContractVehicle.title).ilike(like, escape="\\"),
+        col(ContractVehicle.lead_agency).ilike(like, escape="\\"),
+        col(Vendor.name).ilike(like, escape="\\"),
+    )
+
+
+VEHICLE_SPEC = ListSpec(
+    filters=[
+        Filter("vendor_id", "Vendor", int, column=col(ContractVehicle.vendor_id)),
+    ],
+    sorts=[
+        SortKey("contract_number", "Contract", col(ContractVehicle.contract_number)),
+        SortKey("title", "Title", col(ContractVehicle.title)),
+        SortKey("lead_agency", "Lead agency", col(ContractVehicle.lead_agency)),
+        SortKey("term_end", "Term ends", col(ContractVehicle.term_end)),
+        SortKey("vendor", "Vendor", col(Vendor.name)),
+    ],
+    default_sort="contract_number",
+    id_column=col(ContractVehicle.id),
+    search=_vehicle_search,
+)
+
+
+def vehicle_list_stmt() -> AnySelect:
+    """Vehicles with vendor name and item count (one query)."""
+    items = (
+        sa.select(func.count())
+        .select_from(CatalogItem)
+        .where(col(CatalogItem.vehicle_id) == ContractVehicle.id)
+        .correlate(ContractVehicle)
+        .scalar_subquery()
+    )
+    return sa.select(
+        ContractVehicle, col(Vendor.name).label("vendor_name"), items.label("items")
+    ).join(Vendor, col(Vendor.id) == ContractVehicle.vendor_id)
+
+
+def vehicle_row_key(sort: str) -> Callable[[Any], tuple[Any, int]]:
+    def key(row: Any) -> tuple[Any, int]:
+        vehicle: ContractVehicle = row[0]
+        assert vehicle.id is not None
+        if sort == "vendor":
+            return row[1], vehicle.id
+        return getattr(vehicle, sort), vehicle.id
+
+    return key
+
+
+def vehicle_state(vehicle: ContractVehicle, today: date) -> str:
+    if today < vehicle.term_start:
+        return "upcoming"
+    if today > vehicle.term_end:
+        return "expired"
+    return "current"
+
+
+def get_vehicle(session: Session, vehicle_id: int) -> tuple[ContractVehicle, Vendor]:
+    row = session.execute(
+        sa.select(ContractVehicle, Vendor)
+        .join(Vendor, col(Vendor.id) == ContractVehicle.vendor_id)
+        .where(col(ContractVehicle.id) == vehicle_id)
+    ).first()
+    if row is None:
+        raise NotFound("No such contract vehicle.")
+    return row[0], row[1]
+
+
+def get_item(
+    session: Session, item_id: int
+) -> tuple[CatalogItem, ContractVehicle, Vendor]:
+    row = session.execute(
+        item_list_stmt().where(col(CatalogItem.id) == item_id)
+    ).first()
+    if row is None:
+        raise NotFound("No such catalog item.")
+    item, vehicle, _name = row
+    vendor = session.get(Vendor, vehicle.vendor_id)
+    assert vendor is not None
+    return item, vehicle, vendor
+
+
+def devices_using(session: Session, *, user: User, item_id: int) -> int | None:
+    """How many devices of the user's district are this item (None for coop readers)."""
+    if user.district_id is None:
+        return None
+    stmt = scoped(
+        sa.select(func.count())
+        .select_from(Device)
+        .where(col(Device.catalog_item_id) == item_id),
+        Device,
+        user,
+    )
+    return int(session.execute(stmt).scalar_one())

@@ -1,12 +1,20 @@
-"""Districts, schools and vendors."""
+"""Districts, schools and vendors: their lists, forms and the checks on them."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
+from ..enums import DeviceCategory
 from ..errors import Conflict, NotFound, ValidationFailed
+from ..listing import AnySelect, Filter, ListSpec, SortKey
 from ..models import (
+    ContractVehicle,
     Cooperative,
     Device,
     District,
@@ -25,6 +33,24 @@ from ..models import (
 )
 from ..records import check_version
 from ..tenancy import scoped, writable_district
+
+SCHOOL_NAME_TAKEN = {"name": "is already the name of another school in your district"}
+VENDOR_NAME_TAKEN = {"name": "is already a vendor"}
+
+
+def contains(text: str) -> str:
+    """An ILIKE pattern (escape character \\) for `text` anywhere, % and _ literal."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _flush_unique(session: Session, problem: dict[str, str]) -> None:
+    """Flush; a unique-name race lost to a concurrent request is a 422, not a 500."""
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:
+        raise ValidationFailed(dict(problem)) from exc
 
 
 def cooperative(session: Session) -> Cooperative:
@@ -73,9 +99,7 @@ def _unique_school_name(
     )
     existing = session.exec(stmt).first()
     if existing is not None and existing != school_id:
-        raise ValidationFailed(
-            {"name": "is already the name of another school in your district"}
-        )
+        raise ValidationFailed(SCHOOL_NAME_TAKEN)
 
 
 def create_school(session: Session, *, user: User, data: SchoolCreate) -> School:
@@ -88,7 +112,7 @@ def create_school(session: Session, *, user: User, data: SchoolCreate) -> School
         name=name,
     )
     session.add(school)
-    session.flush()
+    _flush_unique(session, SCHOOL_NAME_TAKEN)
     return school
 
 
@@ -104,12 +128,12 @@ def update_school(
     for key, value in changes.items():
         if value is not None or key == "enrollment":
             setattr(school, key, value)
-    session.flush()
+    _flush_unique(session, SCHOOL_NAME_TAKEN)
     return school
 
 
 def delete_school(session: Session, *, user: User, school: School) -> None:
-    """Delete a school created by mistake; one that still has records is refused (409)."""
+    """Delete a school made by mistake; one still holding records is refused (409)."""
     writable_district(user, school.district_id)
     in_use = session.exec(
         select(
@@ -148,10 +172,10 @@ def create_vendor(session: Session, *, data: VendorCreate) -> Vendor:
     if session.exec(
         select(Vendor).where(func.lower(Vendor.name) == name.lower())
     ).first():
-        raise ValidationFailed({"name": "is already a vendor"})
+        raise ValidationFailed(VENDOR_NAME_TAKEN)
     vendor = Vendor(**data.model_dump(exclude={"name"}), name=name)
     session.add(vendor)
-    session.flush()
+    _flush_unique(session, VENDOR_NAME_TAKEN)
     return vendor
 
 
@@ -168,10 +192,180 @@ def update_vendor(session: Session, *, vendor: Vendor, data: VendorUpdate) -> Ve
             select(Vendor.id).where(func.lower(Vendor.name) == name.lower())
         ).first()
         if clash is not None and clash != vendor.id:
-            raise ValidationFailed({"name": "is already a vendor"})
+            raise ValidationFailed(VENDOR_NAME_TAKEN)
         changes["name"] = name
     for key, value in changes.items():
         if value is not None:
             setattr(vendor, key, value)
-    session.flush()
+    _flush_unique(session, VENDOR_NAME_TAKEN)
     return vendor
+
+
+# --- lists -------------------------------------------------------------------
+
+
+def _count_of(model: Any, column: Any) -> sa.ScalarSelect[int]:
+    """How many rows of `model` point at the outer query's school (correlated)."""
+    return (
+        sa.select(func.count())
+        .select_from(model)
+        .where(column == School.id)
+        .correlate(School)
+        .scalar_subquery()
+    )
+
+
+def _school_search(q: str) -> sa.ColumnElement[bool]:
+    like = contains(q)
+    return sa.or_(
+        col(School.name).ilike(like, escape="\\"),
+        col(School.code).ilike(like, escape="\\"),
+    )
+
+
+SCHOOL_SPEC = ListSpec(
+    filters=[
+        Filter("district_id", "District", int, column=col(School.district_id)),
+        Filter("level", "Level", str, column=col(School.level)),
+    ],
+    sorts=[
+        SortKey("name", "Name", col(School.name)),
+        SortKey("code", "Code", col(School.code)),
+        SortKey("level", "Level", col(School.level)),
+        SortKey("enrollment", "Enrollment", col(School.enrollment), nullable=True),
+        SortKey("district", "District", col(District.name)),
+    ],
+    default_sort="name",
+    id_column=col(School.id),
+    search=_school_search,
+)
+
+
+def school_list_stmt(user: User) -> AnySelect:
+    """Schools the user may see, with district and device/license counts (one query)."""
+    stmt: AnySelect = sa.select(
+        School,
+        col(District.name).label("district_name"),
+        _count_of(Device, col(Device.school_id)).label("devices"),
+        _count_of(License, col(License.school_id)).label("licenses"),
+    ).join(District, col(District.id) == School.district_id)
+    return scoped(stmt, School, user)
+
+
+def school_row_key(sort: str) -> Any:
+    """The keyset cursor value of a school row for the given sort."""
+
+    def key(row: Any) -> tuple[Any, int]:
+        school: School = row[0]
+        assert school.id is not None
+        if sort == "district":
+            return row[1], school.id
+        return getattr(school, sort), school.id
+
+    return key
+
+
+def school_levels(session: Session, *, user: User) -> list[str]:
+    stmt = scoped(sa.select(col(School.level)).distinct(), School, user).where(
+        col(School.level) != ""
+    )
+    return sorted(level for (level,) in session.execute(stmt).all() if level)
+
+
+@dataclass
+class SchoolUsage:
+    """What refers to a school: the counts its page shows and delete_school checks."""
+
+    devices: int
+    devices_in_service: int
+    by_category: list[tuple[DeviceCategory, int]]
+    licenses: int
+    seats: int
+    contracts: int
+
+    @property
+    def in_use(self) -> int:
+        return self.devices + self.licenses + self.contracts
+
+
+def school_usage(session: Session, school: School) -> SchoolUsage:
+    """Device counts by category, license and site-contract counts, in three queries."""
+    by_category = session.execute(
+        sa.select(
+            col(Device.category),
+            func.count(),
+            func.sum(sa.case((col(Device.status) == "in_service", 1), else_=0)),
+        )
+        .where(col(Device.school_id) == school.id)
+        .group_by(col(Device.category))
+        .order_by(func.count().desc(), col(Device.category))
+    ).all()
+    licenses, seats = session.execute(
+        sa.select(func.count(), func.coalesce(func.sum(col(License.seats)), 0)).where(
+            col(License.school_id) == school.id
+        )
+    ).one()
+    contracts = session.execute(
+        sa.select(func.count())
+        .select_from(ServiceContract)
+        .where(col(ServiceContract.coverage_school_id) == school.id)
+    ).scalar_one()
+    return SchoolUsage(
+        devices=sum(int(n) for _c, n, _s in by_category),
+        devices_in_service=sum(int(s or 0) for _c, _n, s in by_category),
+        by_category=[(DeviceCategory(c), int(n)) for c, n, _s in by_category],
+        licenses=int(licenses),
+        seats=int(seats),
+        contracts=int(contracts),
+    )
+
+
+def _vendor_search(q: str) -> sa.ColumnElement[bool]:
+    like = contains(q)
+    return sa.or_(
+        col(Vendor.name).ilike(like, escape="\\"),
+        col(Vendor.website).ilike(like, escape="\\"),
+        col(Vendor.support_email).ilike(like, escape="\\"),
+    )
+
+
+VENDOR_SPEC = ListSpec(
+    filters=[],
+    sorts=[
+        SortKey("name", "Name", col(Vendor.name)),
+        SortKey("website", "Website", col(Vendor.website)),
+    ],
+    default_sort="name",
+    id_column=col(Vendor.id),
+    search=_vendor_search,
+)
+
+
+def vendor_list_stmt() -> AnySelect:
+    """Vendors with how many contract vehicles each has (one query; reference data)."""
+    vehicles = (
+        sa.select(func.count())
+        .select_from(ContractVehicle)
+        .where(col(ContractVehicle.vendor_id) == Vendor.id)
+        .correlate(Vendor)
+        .scalar_subquery()
+    )
+    # select_from keeps the FROM when the list's count drops the columns
+    return sa.select(Vendor, vehicles.label("vehicles")).select_from(Vendor)
+
+
+def get_vendor(session: Session, vendor_id: int) -> Vendor:
+    vendor = session.get(Vendor, vendor_id)
+    if vendor is None:
+        raise NotFound("No such vendor.")
+    return vendor
+
+
+def vendor_vehicles(session: Session, vendor: Vendor) -> list[ContractVehicle]:
+    return list(
+        session.exec(
+            select(ContractVehicle)
+            .where(col(ContractVehicle.vendor_id) == vendor.id)
+            .order_by(col(ContractVehicle.term_end).desc())
+        ).all()
+    )

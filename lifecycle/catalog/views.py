@@ -1,0 +1,160 @@
+"""Catalog browse: contract vehicles and their items with price tiers (read-only)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, Response, request
+from sqlmodel import Session, col, select
+
+from .. import listing
+from ..auth import get_user
+from ..db import get_session
+from ..enums import DeviceCategory, ItemKind, PriceUnit
+from ..errors import ValidationFailed
+from ..htmx import is_fragment, render
+from ..models import ContractVehicle, Vendor
+from . import services
+
+bp = Blueprint("catalog", __name__, url_prefix="/catalog")
+
+RESULT_BLOCKS = ["results", "count_oob", "summary_oob"]
+ITEM_LABELS = {f.name: f.label for f in services.ITEM_SPEC.filters}
+VEHICLE_LABELS = {f.name: f.label for f in services.VEHICLE_SPEC.filters}
+UNITS = {
+    PriceUnit.EACH: "each",
+    PriceUnit.SEAT: "per seat",
+    PriceUnit.PER_STUDENT: "per student",
+    PriceUnit.PER_YEAR: "per year",
+}
+
+
+def _parse(spec: listing.ListSpec) -> tuple[listing.ListQuery, dict[str, str]]:
+    try:
+        return listing.parse_query(spec, request.args), {}
+    except ValidationFailed as exc:
+        return listing.ListQuery(), exc.fields
+
+
+def _choices(session: Session) -> dict[str, Any]:
+    vehicles = session.exec(
+        select(
+            ContractVehicle.id, ContractVehicle.contract_number, ContractVehicle.title
+        ).order_by(col(ContractVehicle.contract_number))
+    ).all()
+    vendors = session.exec(
+        select(Vendor.id, Vendor.name).order_by(col(Vendor.name))
+    ).all()
+    return {
+        "vehicles": [(i, f"{n} — {t}") for i, n, t in vehicles],
+        "vendors": list(vendors),
+        "kinds": [(k.value, k.value.capitalize()) for k in ItemKind],
+        "categories": [(c.value, c.label) for c in DeviceCategory],
+    }
+
+
+def _tier_table(session: Session, rows: list[Any]) -> dict[int, list[Any]]:
+    """The price bands of every item on a page, from one query."""
+    items = [r[0] for r in rows]
+    tiers = services.tiers_by_item(session, [i.id for i in items if i.id is not None])
+    return {
+        i.id: services.tier_rows(i, tiers.get(i.id, []))
+        for i in items
+        if i.id is not None
+    }
+
+
+@bp.get("")
+def index() -> Response:
+    """Catalog items: search, filters, sort, keyset pages, each with its best tier."""
+    get_user()
+    session = get_session()
+    spec = services.ITEM_SPEC
+    query, errors = _parse(spec)
+    key = services.item_row_key(spec.sort_key(query.sort)[0].name)
+    page = listing.page(session, spec, services.item_list_stmt(), query, row_key=key)
+    context: dict[str, Any] = {
+        "page": page,
+        "query": query,
+        "errors": errors,
+        "labels": ITEM_LABELS,
+        "bands": _tier_table(session, page.rows),
+        "units": UNITS,
+    }
+    status = 422 if errors else 200
+    if is_fragment():
+        return render("catalog/items.html", RESULT_BLOCKS, status=status, **context)
+    return render("catalog/items.html", status=status, **context, **_choices(session))
+
+
+@bp.get("/vehicles")
+def vehicles() -> Response:
+    get_user()
+    session = get_session()
+    spec = services.VEHICLE_SPEC
+    query, errors = _parse(spec)
+    key = services.vehicle_row_key(spec.sort_key(query.sort)[0].name)
+    page = listing.page(session, spec, services.vehicle_list_stmt(), query, row_key=key)
+    context: dict[str, Any] = {
+        "page": page,
+        "query": query,
+        "errors": errors,
+        "labels": VEHICLE_LABELS,
+        "today": datetime.now(UTC).date(),
+        "state": services.vehicle_state,
+    }
+    status = 422 if errors else 200
+    if is_fragment():
+        return render("catalog/vehicles.html", RESULT_BLOCKS, status=status, **context)
+    vendors = session.exec(select(Vendor.id, Vendor.name).order_by(col(Vendor.name)))
+    return render(
+        "catalog/vehicles.html", status=status, vendors=list(vendors.all()), **context
+    )
+
+
+@bp.get("/vehicles/<int:vehicle_id>")
+def vehicle(vehicle_id: int) -> Response:
+    """A vehicle's terms and the first page of its items, with their tiers."""
+    get_user()
+    session = get_session()
+    found, vendor = services.get_vehicle(session, vehicle_id)
+    query = listing.ListQuery(
+        values={"vehicle_id": vehicle_id}, raw={"vehicle_id": str(vehicle_id)}
+    )
+    page = listing.page(
+        session,
+        services.ITEM_SPEC,
+        services.item_list_stmt(),
+        query,
+        row_key=services.item_row_key("name"),
+    )
+    today = datetime.now(UTC).date()
+    return render(
+        "catalog/vehicle.html",
+        vehicle=found,
+        vendor=vendor,
+        page=page,
+        query=query,
+        bands=_tier_table(session, page.rows),
+        units=UNITS,
+        state=services.vehicle_state(found, today),
+    )
+
+
+@bp.get("/items/<int:item_id>")
+def item(item_id: int) -> Response:
+    """One item: its terms and the whole price table with savings against list."""
+    user = get_user()
+    session = get_session()
+    found, found_vehicle, vendor = services.get_item(session, item_id)
+    tiers = services.tiers_by_item(session, [item_id]).get(item_id, [])
+    return render(
+        "catalog/item.html",
+        item=found,
+        vehicle=found_vehicle,
+        vendor=vendor,
+        bands=services.tier_rows(found, tiers),
+        units=UNITS,
+        devices=services.devices_using(session, user=user, item_id=item_id),
+    )
