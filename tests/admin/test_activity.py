@@ -160,6 +160,16 @@ def test_an_invalid_since_date_is_a_422_with_a_message(admin, since):
     assert 'aria-invalid="true"' in page
 
 
+def test_an_invalid_since_date_from_htmx_shows_the_message_in_the_results(admin):
+    response = admin.get("/admin/activity?since=yesterday", headers=htmx())
+
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "<html" not in page
+    assert 'id="e-since"' in page
+    assert "Since must be a date (YYYY-MM-DD)" in page
+
+
 def test_since_a_future_date_shows_nothing(admin):
     later = datetime.now(UTC).date() + timedelta(days=2)
 
