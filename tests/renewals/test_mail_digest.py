@@ -127,3 +127,23 @@ def test_the_digest_mail_reads_well(app, db, world, inbox):
     assert "Subject: Lifecycle weekly digest for Bravo ISD" in text
     assert "Contract renewals: 1" in text
     assert "/contracts/" in text and "/notifications/preferences" in text
+
+
+def test_the_cron_schedule_runs_the_digest_and_the_outbox_sweeper(app):
+    from lifecycle.background import get_redis, make_cron
+
+    jobs = {job.func_name: job for job in make_cron(get_redis(app))._cron_jobs}
+    assert jobs["jobs.tasks.weekly_digest"].cron == "0 12 * * 1"  # Monday morning
+    assert jobs["jobs.tasks.weekly_digest"].queue_name == "mail"
+    assert jobs["jobs.tasks.requeue_unsent_mail"].cron == "7,22,37,52 * * * *"
+
+
+def test_the_digest_task_writes_and_enqueues_once(app, db, world, inbox):
+    from jobs.tasks import requeue_unsent_mail, weekly_digest
+
+    inbox.start()
+    assert weekly_digest() == 7  # six district people and the cooperative staff member
+    assert weekly_digest() == 0
+    assert requeue_unsent_mail() == 0  # their send jobs are queued: nothing to sweep
+    drain(app)
+    assert len(inbox.messages) == 7
