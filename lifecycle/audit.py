@@ -64,7 +64,7 @@ AUDITED: dict[type[SQLModel], str] = {
 IGNORED_FIELDS = frozenset(
     {"created_at", "updated_at", "version", "last_used_at", "last_login_at"}
 )
-SECRET_FIELDS = frozenset({"password_hash", "token_hash"})
+SECRET_FIELDS = frozenset({"password_hash", "token_hash", "calendar_token_hash"})
 
 
 def jsonable(value: Any) -> Any:

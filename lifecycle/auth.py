@@ -157,12 +157,13 @@ def init_app(app: Flask) -> None:
         return None
 
     @login_manager.user_loader  # type: ignore[untyped-decorator]
-    def _load(user_id: str) -> User | None:
-        if not user_id.isdigit():
+    def _load(session_key: str) -> User | None:
+        ident, _, stamp = session_key.partition(".")
+        if not ident.isdigit():
             return None
         session = get_session()
-        user = session.get(User, int(user_id))
-        if user is None or not user.is_active:
+        user = session.get(User, int(ident))
+        if user is None or not user.is_active or stamp != user.session_stamp:
             return None
         set_actor(session, user_id=user.id, label=user.email)
         return user

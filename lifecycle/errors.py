@@ -107,6 +107,7 @@ _MESSAGES = {
     "bool_parsing": "must be yes or no",
     "bool_type": "must be yes or no",
     "string_too_long": "must be at most {max_length} characters",
+    "string_too_short": "must be at least {min_length} characters",
     "greater_than_equal": "must be at least {ge}",
     "greater_than": "must be more than {gt}",
     "less_than_equal": "must be at most {le}",

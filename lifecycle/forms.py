@@ -49,13 +49,15 @@ def form_data(
             continue
         if name not in form:
             continue
-        raw = form.get(name, "").strip()
+        raw = form.get(name, "")
+        if "password" not in name:  # spaces may be part of a password
+            raw = raw.strip()
         if _is_list(info.annotation):
-            data[name] = (
-                [p.strip() for p in raw.replace(";", ",").split(",") if p.strip()]
-                if raw
-                else None
-            )
+            if raw:
+                parts = raw.replace(";", ",").split(",")
+                data[name] = [p.strip() for p in parts if p.strip()]
+            elif not info.is_required() and info.default is None:
+                data[name] = None  # blank means "none" where the field allows it
             continue
         if raw == "":
             if info.is_required():

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from sqlalchemy.orm import Mapped
 from sqlalchemy.sql import ColumnElement, Select
 from sqlmodel import Session
 
@@ -56,7 +57,7 @@ class Page(Generic[T]):
 def id_page(
     session: Session,
     stmt: Select[Any],
-    id_column: ColumnElement[Any],
+    id_column: ColumnElement[Any] | Mapped[Any],
     *,
     limit: int,
     cursor: str | None,

@@ -118,7 +118,10 @@ def change_password() -> Response:
     except ValidationFailed as exc:
         return _profile(status=422, errors=exc.fields)
     session.commit()
-    flash("Your password is changed.", "success")
+    # The session key includes a stamp of the password: other sessions end, this one
+    # carries on under the new key.
+    login_user(user)
+    flash("Your password is changed; you were signed out everywhere else.", "success")
     return redirect_to(url_for("accounts.profile"))
 
 

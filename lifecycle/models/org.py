@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from datetime import datetime
 from decimal import Decimal
 from typing import ClassVar
@@ -29,12 +31,26 @@ def check_thresholds(value: list[int] | None) -> list[int] | None:
     """Reminder thresholds: distinct whole days before the decide-by date, 0–730."""
     if value is None:
         return None
-    days = sorted({int(v) for v in value}, reverse=True)
+    days = sorted((int(v) for v in value), reverse=True)
     if not days:
         raise ValueError("give at least one threshold")
+    if len(set(days)) != len(days):
+        raise ValueError("give each threshold once")
     if any(d < 0 or d > 730 for d in days):
         raise ValueError("each threshold must be between 0 and 730 days")
     return days
+
+
+def check_timezone(value: str | None) -> str | None:
+    """An IANA time zone name such as America/Chicago."""
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError("is not a time zone name like America/Chicago") from exc
+    return value
 
 
 class Cooperative(Timestamps, table=True):
@@ -74,6 +90,11 @@ class DistrictBase(SQLModel):
             raise ValueError("the NCES district id is 7 digits, e.g. 4808940")
         return value
 
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        return check_timezone(value) or ""
+
     @field_validator("state")
     @classmethod
     def _state(cls, value: str) -> str:
@@ -100,14 +121,19 @@ class DistrictUpdate(SQLModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     enrollment: int | None = Field(default=None, ge=0, le=2_000_000)
     fy_start_month: int | None = Field(default=None, ge=1, le=12)
-    erate_c2_discount_pct: Decimal | None = Field(default=None, ge=0, le=100)
-    inflation_pct: Decimal | None = Field(default=None, ge=0, le=100)
+    erate_c2_discount_pct: Decimal | None = Field(
+        default=None, ge=0, le=100, max_digits=5, decimal_places=2
+    )
+    inflation_pct: Decimal | None = Field(
+        default=None, ge=0, le=100, max_digits=5, decimal_places=2
+    )
     reminder_thresholds: list[int] | None = None
     max_deferral_months: int | None = Field(default=None, ge=0, le=60)
     timezone: str | None = Field(default=None, max_length=64)
     version: int
 
     _thresholds = field_validator("reminder_thresholds")(check_thresholds)
+    _timezone = field_validator("timezone")(check_timezone)
 
 
 class DistrictRead(DistrictBase):
@@ -207,7 +233,12 @@ class User(UserBase, Versioned, table=True):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        """The session's user key; it changes with the password, ending other sessions."""
+        return f"{self.id}.{self.session_stamp}"
+
+    @property
+    def session_stamp(self) -> str:
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
 
     @property
     def role_enum(self) -> Role:

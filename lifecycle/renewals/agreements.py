@@ -143,6 +143,53 @@ def _renew_tacit(
     return renewed
 
 
+def _enter_renewed_express(
+    session: Session, model: Agreement, subject_type: str, district_id: int, today: date
+) -> int:
+    """Move express agreements whose term ended into the next term someone renewed.
+
+    An express renewal is recorded in the term history ahead of time; only a term with
+    no recorded successor lapses.
+    """
+    n = col(model.current_term_number)
+    recorded_next = (
+        sa.select(TermRecord.id)
+        .where(
+            col(TermRecord.subject_type) == subject_type,
+            col(TermRecord.subject_id) == col(model.id),
+            col(TermRecord.term_number) == n + 1,
+        )
+        .exists()
+    )
+    due = sa.and_(
+        col(model.district_id) == district_id,
+        col(model.status) == AgreementStatus.ACTIVE,
+        col(model.renewal_type) == RenewalType.EXPRESS,
+        col(model.current_term_end) < today,
+        recorded_next,
+    )
+    moved = 0
+    for _ in range(MAX_CATCH_UP):
+        values: dict[str, Any] = {
+            "current_term_number": n + 1,
+            "current_term_start": add_days(col(model.current_term_end), 1),
+            "current_term_end": term_end_expr(model, n + 1),
+            "version": col(model.version) + 1,
+        }
+        count = rowcount(
+            session.execute(
+                sa.update(model)
+                .where(due)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+        )
+        if count == 0:
+            break
+        moved += count
+    return moved
+
+
 def _close(
     session: Session, model: Agreement, district_id: int, today: date
 ) -> tuple[int, int]:
@@ -206,6 +253,9 @@ def advance_agreements(
     for subject_type, model in SUBJECTS.items():
         changes.initialised += _initialise(session, model, subject_type, district_id)
         changes.renewed += _renew_tacit(
+            session, model, subject_type, district_id, today
+        )
+        changes.renewed += _enter_renewed_express(
             session, model, subject_type, district_id, today
         )
         lapsed, ended = _close(session, model, district_id, today)

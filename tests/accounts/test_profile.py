@@ -58,7 +58,7 @@ def test_changing_my_password_makes_the_new_one_work_and_the_old_one_not(
 
     assert response.status_code == 303
     assert response.headers["Location"] == "/profile"
-    assert "Your password is changed." in _page(me.get("/profile"))
+    assert "Your password is changed;" in _page(me.get("/profile"))
     assert _signs_in(app, world.a.it.email, NEW)
     assert not _signs_in(app, world.a.it.email, PASSWORD)
 

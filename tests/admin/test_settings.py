@@ -45,7 +45,7 @@ def test_the_settings_page_shows_the_current_settings(admin):
 def test_an_admin_saves_the_cooperative_name_and_default_thresholds(admin, db):
     response = admin.post(
         "/admin/settings",
-        data={"name": "  Region 13 Cooperative ", "thresholds": "7, 30;90, 30"},
+        data={"name": "  Region 13 Cooperative ", "thresholds": "7, 30;90"},
     )
 
     assert response.status_code == 303
@@ -56,6 +56,14 @@ def test_an_admin_saves_the_cooperative_name_and_default_thresholds(admin, db):
     page = _page(admin.get("/admin/settings"))
     assert "Saved the settings of Region 13 Cooperative." in page
     assert 'value="90, 30, 7"' in page
+
+
+def test_a_threshold_given_twice_is_refused(admin, db):
+    response = admin.post(
+        "/admin/settings", data={"name": "Coop", "thresholds": "30, 7, 30"}
+    )
+    assert response.status_code == 422
+    assert "give each threshold once" in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize(

@@ -156,12 +156,6 @@ def test_a_short_first_password_is_refused(admin, db, password, message):
     assert _user_by_email(db, "weak@example.org") is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="lifecycle/errors.py field_errors maps string_too_short to 'is required' "
-    "only for min_length 1; others fall through to pydantic's 'String should have "
-    "at least 10 characters'",
-)
 def test_a_short_first_password_gets_a_plain_sentence(admin):
     response = admin.post(
         "/admin/users",

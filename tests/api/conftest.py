@@ -75,7 +75,7 @@ def sign_in(client: FlaskClient, user: User) -> None:
     For tests whose subject is not signing in; tests/accounts cover the real login.
     """
     with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
+        session["_user_id"] = user.get_id()
         session["_fresh"] = True
 
 

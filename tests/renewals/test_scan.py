@@ -215,3 +215,35 @@ def test_another_districts_records_are_untouched(db, world):
     db.refresh(other)
     assert other.refresh_due is None
     assert obligations(db, district_id=world.b.district.id) == []
+
+
+def test_a_renewed_express_license_moves_into_its_recorded_term(db, world):
+    lic = factories.make_license(
+        db,
+        world.a.district,
+        term_start=date(2025, 7, 1),
+        initial_term_months=12,
+        renewal_type=RenewalType.EXPRESS,
+    )
+    db.commit()
+    scan(db, world, today=date(2026, 5, 1))
+    db.add(
+        TermRecord(
+            district_id=world.a.district.id,
+            subject_type="license",
+            subject_id=lic.id,
+            term_number=2,
+            start=date(2026, 7, 1),
+            end=date(2027, 6, 30),
+            price=Decimal("2250.00"),
+            seats=500,
+        )
+    )
+    db.commit()
+    scan(db, world, today=date(2026, 7, 2))
+    db.refresh(lic)
+    assert lic.status == AgreementStatus.ACTIVE
+    assert (lic.current_term_number, lic.current_term_end) == (2, date(2027, 6, 30))
+    first, second = obligations(db, subject_type="license")
+    assert first.state == ObligationState.DONE
+    assert (second.term_number, second.decide_by) == (2, date(2027, 6, 30))
