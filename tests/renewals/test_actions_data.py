@@ -156,7 +156,7 @@ def make_obligation(db: Session, district: District, **kw: Any) -> Obligation:
 def sign_in(client: FlaskClient, user: User) -> FlaskClient:
     """A signed-in browser session without the (slow, argon2) login form."""
     with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
+        session["_user_id"] = user.get_id()
         session["_fresh"] = True
     return client
 
