@@ -71,10 +71,14 @@ class Notification(SQLModel, table=True):
     """An in-app notice for one person (the bell): what a scan found due for them."""
 
     __tablename__: ClassVar[str] = "notifications"
-    __table_args__ = (sa.Index("ix_notifications_user_id_read_at", "user_id", "read_at"),)
+    __table_args__ = (
+        sa.Index("ix_notifications_user_id_read_at", "user_id", "read_at"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
-    district_id: int | None = Field(default=None, foreign_key="districts.id", index=True)
+    district_id: int | None = Field(
+        default=None, foreign_key="districts.id", index=True
+    )
     kind: str = Field(default="reminder", max_length=24)
     title: str = Field(max_length=300)
     body: str = Field(default="", max_length=4000)
@@ -92,10 +96,14 @@ class OutboxEmail(SQLModel, table=True):
     """
 
     __tablename__: ClassVar[str] = "outbox_emails"
-    __table_args__ = (sa.Index("ix_outbox_emails_sent_at_created_at", "sent_at", "created_at"),)
+    __table_args__ = (
+        sa.Index("ix_outbox_emails_sent_at_created_at", "sent_at", "created_at"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     user_id: int | None = Field(default=None, foreign_key="users.id", index=True)
-    district_id: int | None = Field(default=None, foreign_key="districts.id", index=True)
+    district_id: int | None = Field(
+        default=None, foreign_key="districts.id", index=True
+    )
     kind: str = Field(default="reminder", max_length=24)
     dedupe_key: str = Field(max_length=200, unique=True)
     to_address: str = Field(max_length=254)
