@@ -35,7 +35,9 @@ def create_app(settings: Settings | None = None, **config: Any) -> Flask:
     from .api import bp as api_bp
     from .catalog.views import bp as catalog_bp
     from .home.views import bp as home_bp
+    from .inventory.contracts_views import bp as contracts_bp
     from .inventory.devices_views import bp as devices_bp
+    from .inventory.licenses_views import bp as licenses_bp
     from .org.policy_views import policy as policy_bp
     from .org.views import schools as schools_bp
     from .org.views import vendors as vendors_bp
@@ -67,6 +69,8 @@ def create_app(settings: Settings | None = None, **config: Any) -> Flask:
     app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(devices_bp)
+    app.register_blueprint(licenses_bp)
+    app.register_blueprint(contracts_bp)
     app.register_blueprint(schools_bp)
     app.register_blueprint(vendors_bp)
     app.register_blueprint(policy_bp)

@@ -63,6 +63,8 @@ COOP = (Role.COOP_STAFF, Role.ADMIN)
 NAV: list[NavItem] = [
     NavItem("Home", "home.index", tuple(Role), "/"),
     NavItem("Devices", "devices.index", DISTRICT, "/devices"),
+    NavItem("Licenses", "licenses.index", DISTRICT, "/licenses"),
+    NavItem("Contracts", "contracts.index", DISTRICT, "/contracts"),
     NavItem("Renewals", "renewals.index", DISTRICT, "/renewals"),
     NavItem("Schools", "schools.index", DISTRICT, "/schools"),
     NavItem("Catalog", "catalog.index", tuple(Role), "/catalog"),

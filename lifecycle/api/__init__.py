@@ -8,6 +8,7 @@ from ..auth import Unauthorized, user_for_token
 from ..db import get_session, set_actor
 from ..security import csrf, limiter
 from . import (  # noqa: F401  (importing registers the operations)
+    agreements,
     obligations,
     openapi,
     resources,
