@@ -146,11 +146,7 @@ def test_export_has_the_filtered_rows_and_defuses_formulas(it, db, world):
     db.commit()
 
     rows = list(
-        csv.reader(
-            io.StringIO(
-                text(it.get("/contracts/export.csv?kind=support"))
-            )
-        )
+        csv.reader(io.StringIO(text(it.get("/contracts/export.csv?kind=support"))))
     )
 
     assert rows[0][:3] == ["id", "name", "kind"]
