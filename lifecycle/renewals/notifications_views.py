@@ -75,12 +75,6 @@ def read_all() -> Response:
     return redirect_to(_back())
 
 
-@bp.get("/bell")
-def bell() -> Response:
-    """The bell alone, for a fragment request that wants the current count."""
-    return render("_partials/bell.html")
-
-
 @bp.route("/preferences", methods=["GET", "POST"])
 def preferences() -> Response:
     user = get_user()

@@ -164,14 +164,6 @@ def test_someone_elses_notification_is_not_found(client, db, world):
     assert client.post("/notifications/999999/read").status_code == 404
 
 
-def test_the_bell_fragment(client, db, world):
-    notify(db, world.a.it)
-    sign_in(client, world.a.it)
-    html = page(client.get("/notifications/bell", headers=htmx()))
-    assert 'aria-label="Notifications, 1 unread"' in html
-    assert "<html" not in html
-
-
 def test_the_list_pages_by_keyset(client, db, world):
     for i in range(30):
         notify(db, world.a.it, title=f"Notice number {i:02d}")
