@@ -35,6 +35,8 @@ def init_app(app: Flask, settings: Settings) -> None:
     app.config["RATELIMIT_STORAGE_URI"] = settings.redis_url or "memory://"
     app.config["RATELIMIT_STRATEGY"] = "fixed-window"
     app.config["RATELIMIT_KEY_PREFIX"] = "lifecycle-limits"
+    # With Redis down, count in memory rather than failing every login and API call.
+    app.config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] = True
     limiter.init_app(app)
 
     @app.after_request

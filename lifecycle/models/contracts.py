@@ -95,6 +95,9 @@ class ServiceContract(ServiceContractBase, Versioned, Timestamps, table=True):
         default=AgreementStatus.ACTIVE, sa_type=enum_type(AgreementStatus, 16)
     )
     current_term_number: int | None = None
+    # The term whose end is the open renewal decision: the current term, a later one
+    # once a tacit notice date has passed, or the last term renewed ahead (express).
+    decision_term_number: int | None = None
     current_term_start: date | None = None
     current_term_end: date | None = None
     decide_by: date | None = None

@@ -177,6 +177,9 @@ class License(LicenseBase, Versioned, Timestamps, table=True):
     )
     # Derived from the original term start (DESIGN §3.1); stored for lists and filters.
     current_term_number: int | None = None
+    # The term whose end is the open renewal decision: the current term, a later one
+    # once a tacit notice date has passed, or the last term renewed ahead (express).
+    decision_term_number: int | None = None
     current_term_start: date | None = None
     current_term_end: date | None = None
     decide_by: date | None = None

@@ -48,22 +48,29 @@ class AgreementChanges:
     decide_by_moved: int = 0
 
 
-def _recorded_through(model: Agreement, subject_type: str) -> sa.ColumnElement[Any]:
+def _recorded_through(
+    model: Agreement, subject_type: str, started_by: date | None = None
+) -> sa.ColumnElement[Any]:
+    """The highest term on record (optionally: among those started by a date)."""
+    where = [
+        col(TermRecord.subject_type) == subject_type,
+        col(TermRecord.subject_id) == col(model.id),
+    ]
+    if started_by is not None:
+        where.append(col(TermRecord.start) <= started_by)
     return (
         sa.select(sa.func.max(col(TermRecord.term_number)))
-        .where(
-            col(TermRecord.subject_type) == subject_type,
-            col(TermRecord.subject_id) == col(model.id),
-        )
+        .where(*where)
         .scalar_subquery()
     )
 
 
 def _initialise(
-    session: Session, model: Agreement, subject_type: str, district_id: int
+    session: Session, model: Agreement, subject_type: str, district_id: int, today: date
 ) -> int:
-    """Agreements loaded without derived columns start at the last term on record (or 1)."""
-    n = sa.func.coalesce(_recorded_through(model, subject_type), 1)
+    """Agreements loaded without derived columns start at the last term on record that has
+    begun (or term 1); terms renewed ahead are entered when they begin."""
+    n = sa.func.coalesce(_recorded_through(model, subject_type, started_by=today), 1)
     stmt = (
         sa.update(model)
         .where(
@@ -153,7 +160,7 @@ def _enter_renewed_express(
     """
     n = col(model.current_term_number)
     recorded_next = (
-        sa.select(TermRecord.id)
+        sa.select(col(TermRecord.id))
         .where(
             col(TermRecord.subject_type) == subject_type,
             col(TermRecord.subject_id) == col(model.id),
@@ -213,25 +220,74 @@ def _close(
     return rowcount(lapsed), rowcount(ended)
 
 
-def decide_by_expr(model: Agreement, today: date) -> sa.ColumnElement[Any]:
-    """The open decision: tacit → this term's notice date, or the next term's once it passed."""
-    notice = col(model.notice_days)
-    this_notice = add_days(col(model.current_term_end), -notice)
-    next_notice = add_days(
-        term_end_expr(model, col(model.current_term_number) + 1), -notice
+def _decision_terms(
+    session: Session, model: Agreement, subject_type: str, district_id: int, today: date
+) -> int:
+    """Which term's end is the open decision (stored, so obligations can name it).
+
+    Express: the last term renewed ahead, else the current one. Tacit: the first term from
+    the current one whose notice date has not passed (a notice period may exceed a term).
+    """
+    n = col(model.current_term_number)
+    k = col(model.decision_term_number)
+    mine = sa.and_(
+        col(model.district_id) == district_id,
+        col(model.status) == AgreementStatus.ACTIVE,
     )
-    return sa.case(
+    recorded = sa.func.coalesce(_recorded_through(model, subject_type), 0)
+    start = sa.case(
         (col(model.renewal_type) == RenewalType.NONE, sa.null()),
-        (col(model.renewal_type) == RenewalType.EXPRESS, col(model.current_term_end)),
-        (this_notice >= today, this_notice),
-        else_=next_notice,
+        (
+            sa.and_(col(model.renewal_type) == RenewalType.EXPRESS, recorded > n),
+            recorded,
+        ),
+        else_=n,
+    )
+    changed = rowcount(
+        session.execute(
+            sa.update(model)
+            .where(mine, k.is_distinct_from(start))
+            .values(decision_term_number=start)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    notice_passed = sa.and_(
+        mine,
+        col(model.renewal_type) == RenewalType.TACIT,
+        add_days(term_end_expr(model, k), -col(model.notice_days)) < today,
+    )
+    for _ in range(MAX_CATCH_UP):
+        moved = rowcount(
+            session.execute(
+                sa.update(model)
+                .where(notice_passed)
+                .values(decision_term_number=k + 1)
+                .execution_options(synchronize_session=False)
+            )
+        )
+        if moved == 0:
+            break
+    return changed
+
+
+def decide_by_expr(model: Agreement) -> sa.ColumnElement[Any]:
+    """Tacit: the decision term's end − notice days; express: its end; none: nothing."""
+    end = term_end_expr(model, col(model.decision_term_number))
+    return sa.case(
+        (col(model.decision_term_number).is_(None), sa.null()),
+        (
+            col(model.renewal_type) == RenewalType.TACIT,
+            add_days(end, -col(model.notice_days)),
+        ),
+        else_=end,
     )
 
 
 def _decide_by(
-    session: Session, model: Agreement, district_id: int, today: date
+    session: Session, model: Agreement, subject_type: str, district_id: int, today: date
 ) -> int:
-    expr = decide_by_expr(model, today)
+    _decision_terms(session, model, subject_type, district_id, today)
+    expr = decide_by_expr(model)
     stmt = (
         sa.update(model)
         .where(
@@ -251,7 +307,9 @@ def advance_agreements(
     """Bring every license and contract of a district to the term containing `today`."""
     changes = AgreementChanges()
     for subject_type, model in SUBJECTS.items():
-        changes.initialised += _initialise(session, model, subject_type, district_id)
+        changes.initialised += _initialise(
+            session, model, subject_type, district_id, today
+        )
         changes.renewed += _renew_tacit(
             session, model, subject_type, district_id, today
         )
@@ -261,5 +319,7 @@ def advance_agreements(
         lapsed, ended = _close(session, model, district_id, today)
         changes.lapsed += lapsed
         changes.ended += ended
-        changes.decide_by_moved += _decide_by(session, model, district_id, today)
+        changes.decide_by_moved += _decide_by(
+            session, model, subject_type, district_id, today
+        )
     return changes

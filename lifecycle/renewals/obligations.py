@@ -240,14 +240,16 @@ def _warranty_select(district_id: int, cal: Calendar, now: Any) -> sa.Select[Any
 
 
 def _renewal_select(
-    model: Agreement, district_id: int, cal: Calendar, now: Any, *, next_term: bool
+    model: Agreement, district_id: int, cal: Calendar, now: Any, *, committed: bool
 ) -> sa.Select[Any]:
-    """The renewal decision at the end of the current term (or the next, once committed).
+    """A renewal decision: the open one at the end of the decision term, or (committed)
+    the current term of a tacit agreement whose notice date has passed.
 
     The renewal costs in the fiscal year its new term starts (§3.4): the day after the end.
     """
     n = col(model.current_term_number)
-    number = n + 1 if next_term else n
+    k = col(model.decision_term_number)
+    number = n if committed else k
     term_end = term_end_expr(model, number)
     starts = add_days(term_end, 1)
     fy = cal.fiscal_year_of(starts)
@@ -260,32 +262,32 @@ def _renewal_select(
         category: Any = sa.literal("license")
         school: Any = col(License.school_id)
         item: Any = col(License.catalog_item_id)
-        notice_date = add_days(term_end, -col(License.notice_days))
     else:
         kind, subject = ObligationKind.CONTRACT_RENEWAL, "contract"
+        # each later term costs the one before × (1 + escalator), compounded (§3.1)
         growth = 1 + col(ServiceContract.escalator_pct) / 100
-        factor = growth * growth if next_term else growth
+        ahead = number + 1 - n
+        factor = sa.case(
+            *[(ahead == j, _power(growth, j)) for j in range(2, 6)], else_=growth
+        )
         cost = _cents(col(ServiceContract.cost_per_period) * factor)
         quantity = sa.literal(1)
         category = sa.func.coalesce(col(ServiceContract.coverage_category), "service")
         school = col(ServiceContract.coverage_school_id)
         item = sa.null()
-        notice_date = add_days(term_end, -col(ServiceContract.notice_days))
-    decide = sa.case(
-        (col(model.renewal_type) == RenewalType.TACIT, notice_date), else_=term_end
+    decide = (
+        add_days(term_end, -col(model.notice_days))
+        if committed
+        else col(model.decide_by)
     )
     where = [
         col(model.district_id) == district_id,
         col(model.status) == AgreementStatus.ACTIVE,
-        col(model.renewal_type) != RenewalType.NONE,
+        k.is_not(None),
         n.is_not(None),
     ]
-    if next_term:
-        # tacit and already committed to the next term: its own decision is the open one
-        where += [
-            col(model.renewal_type) == RenewalType.TACIT,
-            add_days(col(model.current_term_end), -col(model.notice_days)) < cal.today,
-        ]
+    if committed:
+        where += [col(model.renewal_type) == RenewalType.TACIT, k > n]
     return sa.select(
         col(model.district_id),
         sa.literal(kind.value),
@@ -303,6 +305,13 @@ def _renewal_select(
         quantity,
         *_common(now),
     ).where(*where)
+
+
+def _power(base: sa.ColumnElement[Any], exponent: int) -> sa.ColumnElement[Any]:
+    result = base
+    for _ in range(exponent - 1):
+        result = result * base
+    return result
 
 
 @dataclass
@@ -404,8 +413,8 @@ def derive_obligations(
         _warranty_select(district_id, cal, now),
     ]
     for model in (License, ServiceContract):
-        selects.append(_renewal_select(model, district_id, cal, now, next_term=False))
-        selects.append(_renewal_select(model, district_id, cal, now, next_term=True))
+        selects.append(_renewal_select(model, district_id, cal, now, committed=False))
+        selects.append(_renewal_select(model, district_id, cal, now, committed=True))
     for select in selects:
         changes.written += _upsert(session, select)
     changes.closed = _close(session, district_id, today)

@@ -362,12 +362,6 @@ def test_with_redis_down_the_web_saves_edits_and_the_work_runs_when_it_is_back(
     assert "Background work is delayed" not in up.get("/").get_data(as_text=True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="flask-limiter keeps its counters in Redis: with Redis down POST /login and "
-    "every /api/v1 call answer 500 (lifecycle/security.py needs "
-    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True)",
-)
 def test_with_redis_down_people_can_still_sign_in_and_use_the_api(
     db, world, database_url, tmp_path
 ):

@@ -143,7 +143,9 @@ def test_committed_tacit_term_and_the_next_decision_both_show(db, world):
     )
     db.commit()
     scan(db, world)  # 26 Nov 2026: notice date 2 Oct 2026 has passed
-    committed, following = obligations(db, subject_type="license")
+    committed, following = sorted(
+        obligations(db, subject_type="license"), key=lambda o: o.term_number
+    )
     assert (committed.term_number, committed.decide_by) == (1, date(2026, 10, 2))
     assert (following.term_number, following.decide_by) == (2, date(2027, 10, 2))
 
@@ -247,3 +249,49 @@ def test_a_renewed_express_license_moves_into_its_recorded_term(db, world):
     first, second = obligations(db, subject_type="license")
     assert first.state == ObligationState.DONE
     assert (second.term_number, second.decide_by) == (2, date(2027, 6, 30))
+
+
+def test_a_notice_period_longer_than_a_term_looks_further_ahead(db, world):
+    lic = factories.make_license(
+        db,
+        world.a.district,
+        term_start=date(2026, 11, 1),
+        initial_term_months=1,
+        renewal_term_months=1,
+        renewal_type=RenewalType.TACIT,
+        notice_days=45,
+    )
+    db.commit()
+    scan(db, world, today=date(2026, 11, 26))
+    db.refresh(lic)
+    # term 1 ends 30 Nov (notice 16 Oct, passed), term 2 ends 31 Dec (notice 16 Nov,
+    # passed): the open decision is term 3, ending 31 Jan, notice by 17 Dec
+    assert lic.decision_term_number == 3
+    assert lic.decide_by == date(2026, 12, 17)
+
+
+def test_an_express_renewal_recorded_ahead_moves_the_decision(db, world):
+    lic = factories.make_license(
+        db,
+        world.a.district,
+        term_start=date(2026, 7, 1),
+        initial_term_months=12,
+        renewal_type=RenewalType.EXPRESS,
+    )
+    db.add(
+        TermRecord(
+            district_id=world.a.district.id,
+            subject_type="license",
+            subject_id=lic.id,
+            term_number=2,
+            start=date(2027, 7, 1),
+            end=date(2028, 6, 30),
+            price=Decimal("2250.00"),
+            seats=500,
+        )
+    )
+    db.commit()
+    scan(db, world)
+    db.refresh(lic)
+    assert (lic.current_term_number, lic.decision_term_number) == (1, 2)
+    assert lic.decide_by == date(2028, 6, 30)
