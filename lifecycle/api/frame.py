@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from enum import Enum
 from typing import Any, TypeVar
 
 from flask import Blueprint, Response, jsonify, request
@@ -117,6 +118,12 @@ def one(model: type[BaseModel], obj: Any, status: int = 200) -> Response:
 
 
 def _parse(param: QueryParam, raw: str) -> Any:
+    if isinstance(param.kind, type) and issubclass(param.kind, Enum):
+        try:
+            return param.kind(raw)
+        except ValueError as exc:
+            choices = ", ".join(str(m.value) for m in param.kind)
+            raise ValidationFailed({param.name: f"must be one of: {choices}"}) from exc
     try:
         if param.kind is int:
             return int(raw)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Any
 
 from flask import Response, jsonify
@@ -61,11 +62,13 @@ def _schema_ref(
 
 
 def _param(p: QueryParam) -> dict[str, Any]:
-    schema = (
-        {"type": "string", "format": "date"}
-        if p.kind.__name__ == "date"
-        else KIND_SCHEMA[p.kind]
-    )
+    schema: dict[str, Any]
+    if isinstance(p.kind, type) and issubclass(p.kind, Enum):
+        schema = {"type": "string", "enum": [str(m.value) for m in p.kind]}
+    elif p.kind.__name__ == "date":
+        schema = {"type": "string", "format": "date"}
+    else:
+        schema = KIND_SCHEMA[p.kind]
     out: dict[str, Any] = {
         "name": p.name,
         "in": "query",

@@ -8,7 +8,7 @@ from sqlmodel import col, select
 from ..auth import get_user, require_roles
 from ..catalog.services import item_read, tiers_by_item
 from ..db import get_session
-from ..enums import Role
+from ..enums import DeviceCategory, ItemKind, Role
 from ..errors import NotFound
 from ..forms import validate
 from ..home.services import get_job
@@ -303,8 +303,8 @@ def get_vehicle(vehicle_id: int) -> Response:
 
 ITEM_FILTERS = [
     QueryParam("vehicle_id", int),
-    QueryParam("kind", str),
-    QueryParam("category", str),
+    QueryParam("kind", ItemKind),
+    QueryParam("category", DeviceCategory),
     QueryParam("active", bool),
 ]
 
