@@ -1,4 +1,4 @@
-"""One shape for every list page and export: filters, sorting, keyset pages, counts, CSV.
+"""One shape for every list page and export: filters, sorting, keyset pages, CSV.
 
 A `ListSpec` names the filters a list accepts and the columns it can sort on. Pages use
 keyset pagination on (sort column, id), so page 500 costs what page 1 costs; the count
@@ -15,22 +15,24 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from enum import Enum
-from typing import Any, Unpack
+from typing import Any
 
 import sqlalchemy as sa
+from flask import Response
 from sqlalchemy.sql import ColumnElement, Select
 from sqlmodel import Session
 
+from .db import get_db
 from .errors import ValidationFailed
 from .paging import decode_cursor, encode_cursor
 
 # Any SELECT, whatever its columns (SQLAlchemy 2.1 types selects by their column tuple).
-AnySelect = Select[Unpack[tuple[Any, ...]]]
+AnySelect = Select[*tuple[Any, ...]]
 
 
 @dataclass(frozen=True)
 class Filter:
-    """A query-string filter: its parameter name, value type and the WHERE it produces."""
+    """A query-string filter: its parameter, value type and the WHERE it produces."""
 
     name: str
     label: str
@@ -173,7 +175,14 @@ def ordered(spec: ListSpec, stmt: AnySelect, query: ListQuery) -> AnySelect:
 
 
 def count(session: Session, stmt: AnySelect) -> int:
-    counted = stmt.with_only_columns(sa.func.count()).order_by(None)
+    # maintain_column_froms: an unfiltered SELECT of one table must still count FROM it
+    # (without, "SELECT count(*)" has no FROM and answers 1).
+    counted = (
+        stmt.with_only_columns(sa.func.count(), maintain_column_froms=True)
+        .order_by(None)
+        .limit(None)
+        .offset(None)
+    )
     return int(session.execute(counted).scalar_one())
 
 
@@ -190,7 +199,19 @@ def _after(
 ) -> ColumnElement[bool]:
     """Rows strictly after the cursor in (sort value, id) order, NULL values last."""
     value, last_id = last
+    # A cursor comes back from the client: anything but what page() wrote is a 422,
+    # never a database error.
+    if (
+        not isinstance(last_id, int)
+        or isinstance(last_id, bool)
+        or isinstance(value, list | dict | bool)
+        or (value is None and not key.nullable)
+    ):
+        raise ValidationFailed({"cursor": "is not a cursor this list gave out"})
     col = key.column
+    if value is None:
+        # The cursor is inside the trailing NULLs: only NULLs with a larger id follow.
+        return sa.and_(col.is_(None), id_col > last_id)
     if isinstance(value, str):
         python_type = key.column.type.python_type
         try:
@@ -206,8 +227,6 @@ def _after(
     tie = sa.and_(col == value, id_col > last_id)
     if not key.nullable:
         return sa.or_(beyond, tie)
-    if value is None:
-        return sa.and_(col.is_(None), id_col > last_id)
     return sa.or_(beyond, tie, col.is_(None))
 
 
@@ -290,10 +309,46 @@ def stream_csv(
     yield buffer.getvalue()
 
 
+# Characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _csv_value(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+    if isinstance(value, str) and value[:1] in FORMULA_START:
         # Spreadsheet formula injection: a cell must never run as a formula.
         return "'" + value
     return value
+
+
+def csv_response(
+    stmt: AnySelect,
+    header: list[str],
+    to_row: Callable[[Any], Iterable[Any]],
+    *,
+    filename: str,
+) -> Response:
+    """A streamed CSV download of `stmt` (already scoped and ordered).
+
+    The rows are read by a session of their own, closed when the response is, so the
+    stream needs no request context (`stream_with_context` re-pushes the request's
+    app context, which breaks when a test already pushed one).
+    """
+    session = get_db().session()
+
+    def rows() -> Iterator[str]:
+        try:
+            yield from stream_csv(session, stmt, header, to_row)
+        finally:
+            # Done (or the client went away): end the read transaction now, so no
+            # connection sits idle in it until the response object is closed.
+            session.close()
+
+    response = Response(
+        rows(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+    response.call_on_close(session.close)
+    return response

@@ -9,6 +9,7 @@ from ..db import get_session, set_actor
 from ..security import csrf, limiter
 from . import (  # noqa: F401  (importing registers the operations)
     agreements,
+    devices,
     obligations,
     openapi,
     resources,

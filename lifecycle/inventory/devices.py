@@ -1,4 +1,9 @@
-"""Device services: the list, create/edit with optimistic locking, bulk actions, refresh dates."""
+"""Device services: the list, create/edit with optimistic locking, delete, refresh dates.
+
+Every write leaves the stored refresh date to the one SQL rule (renewals.refresh) and
+schedules a debounced lifecycle scan, so obligations and reminders follow the edit.
+Bulk actions live in devices_bulk.py.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +16,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from .. import audit
-from ..enums import DeviceCategory, DeviceStatus
+from ..enums import DeviceCategory, DeviceStatus, ObligationState
 from ..errors import Conflict, ValidationFailed
+from ..forms import validate
 from ..listing import AnySelect, Filter, ListSpec, SortKey
 from ..models import (
     CatalogItem,
@@ -21,16 +27,25 @@ from ..models import (
     Device,
     DeviceCreate,
     DeviceUpdate,
+    District,
+    Obligation,
+    Reminder,
     School,
     ServiceContract,
     User,
 )
 from ..records import check_version
-from ..renewals.schedule import lifespan_for, refresh_due
-from ..tenancy import scoped, writable_district
+from ..renewals.jobs import schedule_rescan
+from ..renewals.refresh import recompute_device_refresh
+from ..renewals.schedule import aue_month_end, lifespan_for, refresh_due
+from ..sqlfuncs import rowcount
+from ..tenancy import district_filter, scoped, writable_district
 from .refs import require_refs
 
 EDITABLE = tuple(f for f in DeviceUpdate.model_fields if f != "version")
+# Fields a write may not set to null; text fields read null as empty.
+REQUIRED = ("asset_tag", "category", "status")
+TEXT = ("model", "funding_source", "assigned_to", "notes")
 
 
 def _search(q: str) -> sa.ColumnElement[bool]:
@@ -67,6 +82,7 @@ SPEC = ListSpec(
             date,
             where=lambda v: col(Device.refresh_due) <= v,
         ),
+        Filter("district_id", "District", int, column=col(Device.district_id)),
     ],
     sorts=[
         SortKey("asset_tag", "Asset tag", col(Device.asset_tag)),
@@ -89,11 +105,27 @@ SPEC = ListSpec(
 
 
 def list_stmt(user: User) -> AnySelect:
-    """Devices the user may see, with the school name the list shows (one query)."""
-    stmt = sa.select(Device, col(School.name)).outerjoin(
-        School, col(School.id) == Device.school_id
+    """Devices the user may see, with the school and district names the list shows.
+
+    The names are correlated subqueries rather than joins, so the page's count runs
+    over the devices table alone.
+    """
+    school = (
+        sa.select(col(School.name))
+        .where(col(School.id) == col(Device.school_id))
+        .scalar_subquery()
     )
-    return scoped(stmt, Device, user)
+    district = (
+        sa.select(col(District.name))
+        .where(col(District.id) == col(Device.district_id))
+        .scalar_subquery()
+    )
+    return scoped(sa.select(Device, school, district), Device, user)
+
+
+def cross_district(user: User) -> bool:
+    """Whether the user reads every district's devices (cooperative staff, admins)."""
+    return district_filter(user) is None
 
 
 @dataclass
@@ -102,6 +134,13 @@ class RefreshInfo:
     reason: str
     lifespan_months: int | None
     lifespan_source: str
+    # What lists, obligations and reminders use: the date the SQL rule last stored.
+    stored_due: date | None = None
+
+    @property
+    def pending(self) -> bool:
+        """The stored date lags the rule (a policy or catalog default changed since)."""
+        return self.stored_due != self.due
 
 
 def refresh_info(session: Session, device: Device) -> RefreshInfo:
@@ -133,54 +172,154 @@ def refresh_info(session: Session, device: Device) -> RefreshInfo:
         reason=due.reason if due else "",
         lifespan_months=months,
         lifespan_source=source,
+        stored_due=device.refresh_due,
     )
 
 
-def recompute_refresh(session: Session, device: Device) -> None:
-    info = refresh_info(session, device)
-    device.refresh_due = info.due
-    device.refresh_reason = info.reason
-
-
-def _catalog_defaults(session: Session, values: dict[str, Any]) -> None:
-    """A catalog link brings its vehicle (and category, when none was given)."""
+def _catalog_defaults(
+    session: Session, values: dict[str, Any], current: Device | None = None
+) -> None:
+    """A catalog link brings its contract vehicle, and its name when there is no model."""
     item_id = values.get("catalog_item_id")
-    if not item_id:
-        return
-    item = session.get(CatalogItem, item_id)
+    item = session.get(CatalogItem, item_id) if item_id else None
     if item is None:
         return
-    if values.get("vehicle_id") is None:
+
+    def empty(name: str) -> bool:
+        if name in values:
+            return not values[name]
+        return current is None or not getattr(current, name)
+
+    if empty("vehicle_id"):
         values["vehicle_id"] = item.vehicle_id
-    if not values.get("model"):
+    if empty("model"):
         values["model"] = item.name
 
 
-def _unique_violation(exc: IntegrityError) -> ValidationFailed:
-    text = str(exc.orig).lower()
-    if "serial" in text:
-        return ValidationFailed(
-            {"serial": "is already used by another device in your district"}
-        )
-    return ValidationFailed(
-        {"asset_tag": "is already used by another device in your district"}
+def _normalize(values: dict[str, Any]) -> None:
+    """An AUE is a month: the device gets updates until its last day (DESIGN §3.2)."""
+    aue = values.get("aue_date")
+    if isinstance(aue, date):
+        values["aue_date"] = aue_month_end(aue.year, aue.month)
+
+
+def _check_unique(
+    session: Session, district_id: int, values: dict[str, Any], device_id: int | None
+) -> None:
+    """Asset tags and serials are unique within a district; say which one clashes."""
+    clauses = []
+    tag, serial = values.get("asset_tag"), values.get("serial")
+    if tag:
+        clauses.append(col(Device.asset_tag) == tag)
+    if serial:
+        clauses.append(col(Device.serial) == serial)
+    if not clauses:
+        return
+    stmt = select(Device.asset_tag, Device.serial).where(
+        col(Device.district_id) == district_id, sa.or_(*clauses)
     )
+    if device_id is not None:
+        stmt = stmt.where(col(Device.id) != device_id)
+    errors: dict[str, str] = {}
+    taken = "is already used by another device in your district"
+    for other_tag, other_serial in session.exec(stmt).all():
+        if tag and other_tag == tag:
+            errors["asset_tag"] = taken
+        if serial and other_serial == serial:
+            errors["serial"] = taken
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def _flush(session: Session) -> None:
+    """Flush; a unique clash that slipped past _check_unique (a race) is still a 422."""
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        text = str(exc.orig).lower()
+        name = "serial" if "serial" in text else "asset_tag"
+        raise ValidationFailed(
+            {name: "is already used by another device in your district"}
+        ) from exc
+
+
+def _after_write(session: Session, device: Device, *, created: bool = False) -> None:
+    """Store the refresh date by the one SQL rule and let obligations follow the edit."""
+    assert device.id is not None
+    before = (device.refresh_due, device.refresh_reason)
+    recompute_device_refresh(session, device_ids=[device.id])
+    session.refresh(device)
+    after = (device.refresh_due, device.refresh_reason)
+    if after != before and not created:
+        # The flush hook saw the edit; the derived date moved in SQL after it.
+        audit.record(
+            session,
+            action="update",
+            entity_type="device",
+            entity_id=device.id,
+            district_id=device.district_id,
+            changes={
+                "refresh_due": [before[0], after[0]],
+                "refresh_reason": [before[1], after[1]],
+            },
+            summary=device.asset_tag,
+        )
+    schedule_rescan(session, device.district_id)
 
 
 def create_device(session: Session, *, user: User, data: DeviceCreate) -> Device:
     district_id = writable_district(user)
     values = data.model_dump()
     _catalog_defaults(session, values)
+    _normalize(values)
     require_refs(session, district_id, values)
+    _check_unique(session, district_id, values, None)
     device = Device(district_id=district_id, **values)
-    recompute_refresh(session, device)
     session.add(device)
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError as exc:
-        raise _unique_violation(exc) from exc
+    _flush(session)
+    _after_write(session, device, created=True)
     return device
+
+
+def _changes(session: Session, device: Device, data: DeviceUpdate) -> dict[str, Any]:
+    """The fields the update sends, validated as a whole device would be."""
+    changes = data.model_dump(exclude_unset=True, exclude={"version"})
+    missing = {k: "is required" for k in REQUIRED if k in changes and not changes[k]}
+    if missing:
+        raise ValidationFailed(missing)
+    for key in TEXT:
+        if key in changes and changes[key] is None:
+            changes[key] = ""
+    if "catalog_item_id" in changes:
+        _catalog_defaults(session, changes, device)
+    require_refs(session, device.district_id, changes)
+    # Cross-field rules (dates, cost) hold for the result; stripping and blank serials
+    # are normalized as on create.
+    merged = validate(
+        DeviceCreate, {**device.model_dump(include=set(EDITABLE)), **changes}
+    )
+    cleaned = {key: getattr(merged, key) for key in changes}
+    _normalize(cleaned)
+    return cleaned
+
+
+def _claim_version(session: Session, device: Device, expected: int) -> None:
+    """Move the stored version on only if it is still the one the client read.
+
+    The conditional UPDATE makes two concurrent saves of the same version race safely:
+    the second waits for the first's row lock, then matches no row and gets a 409.
+    """
+    claimed = session.execute(
+        sa.update(Device)
+        .where(col(Device.id) == device.id, col(Device.version) == expected)
+        .values(version=expected + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if rowcount(claimed) != 1:
+        session.refresh(device)
+        check_version(device, expected, fields=EDITABLE)
+        raise Conflict("Someone else changed this record after you opened it.")
+    device.version = expected + 1
 
 
 def update_device(
@@ -188,144 +327,65 @@ def update_device(
 ) -> Device:
     writable_district(user, device.district_id)
     check_version(device, data.version, fields=EDITABLE)
-    changes = data.model_dump(exclude_unset=True, exclude={"version"})
-    if "asset_tag" in changes and not changes["asset_tag"]:
-        raise ValidationFailed({"asset_tag": "is required"})
-    if "catalog_item_id" in changes:
-        _catalog_defaults(session, changes)
-    require_refs(session, device.district_id, changes)
-    merged = DeviceCreate.model_validate(
-        {**device.model_dump(include=set(EDITABLE)), **changes}
-    )
-    del merged  # cross-field rules (dates) hold for the result
+    changes = _changes(session, device, data)
+    _check_unique(session, device.district_id, changes, device.id)
+    _claim_version(session, device, data.version)
     for key, value in changes.items():
         setattr(device, key, value)
-    recompute_refresh(session, device)
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError as exc:
-        raise _unique_violation(exc) from exc
+    _flush(session)
+    _after_write(session, device)
     return device
+
+
+def deletion_blockers(session: Session, device: Device) -> list[str]:
+    """Why a device cannot be deleted: anything it has been through beyond its creation."""
+    blockers: list[str] = []
+    mine = sa.and_(
+        col(Obligation.subject_type) == "device",
+        col(Obligation.subject_id) == device.id,
+    )
+    acted_on = session.execute(
+        sa.select(sa.func.count())
+        .select_from(Obligation)
+        .where(mine, col(Obligation.state) != ObligationState.UPCOMING)
+    ).scalar_one()
+    reminded = session.execute(
+        sa.select(sa.func.count())
+        .select_from(Reminder)
+        .join(Obligation, col(Obligation.id) == col(Reminder.obligation_id))
+        .where(mine)
+    ).scalar_one()
+    if acted_on or reminded:
+        blockers.append("its refresh or warranty has been acted on or reminded about")
+    covered = session.execute(
+        sa.select(sa.func.count())
+        .select_from(ContractCoveredDevice)
+        .where(col(ContractCoveredDevice.device_id) == device.id)
+    ).scalar_one()
+    if covered:
+        blockers.append("a service contract lists it")
+    return blockers
 
 
 def delete_device(session: Session, *, user: User, device: Device) -> None:
     """Delete a device created by mistake; anything with history is retired instead."""
     writable_district(user, device.district_id)
+    blockers = deletion_blockers(session, device)
+    if blockers:
+        raise Conflict(
+            f"{device.asset_tag} cannot be deleted because {' and '.join(blockers)}. "
+            "Retire it instead: it leaves the refresh plan and keeps its history."
+        )
+    session.execute(
+        sa.delete(Obligation).where(
+            col(Obligation.subject_type) == "device",
+            col(Obligation.subject_id) == device.id,
+        )
+    )
+    district_id = device.district_id
     session.delete(device)
     session.flush()
-
-
-BULK_ACTIONS = ("status", "school", "retire", "cover")
-
-
-def bulk_update(
-    session: Session,
-    *,
-    user: User,
-    ids: list[int],
-    action: str,
-    value: str | None,
-) -> int:
-    """One set-based change to the selected devices of the user's district; audited per device."""
-    district_id = writable_district(user)
-    if not ids:
-        raise ValidationFailed({"ids": "select at least one device"})
-    if action not in BULK_ACTIONS:
-        raise ValidationFailed({"action": "is not a bulk action"})
-    mine = select(Device.id).where(
-        col(Device.district_id) == district_id, col(Device.id).in_(ids)
-    )
-    device_ids = [int(i) for i in session.exec(mine).all() if i is not None]
-    if not device_ids:
-        raise ValidationFailed(
-            {"ids": "none of the selected devices are in your district"}
-        )
-    if action == "cover":
-        return _cover(session, district_id, device_ids, value)
-    changes: dict[str, Any]
-    if action == "retire":
-        changes = {"status": DeviceStatus.RETIRED}
-    elif action == "status":
-        try:
-            changes = {"status": DeviceStatus(value or "")}
-        except ValueError as exc:
-            raise ValidationFailed({"value": "choose a status"}) from exc
-    else:
-        try:
-            school_id = int(value or "")
-        except ValueError as exc:
-            raise ValidationFailed({"value": "choose a school"}) from exc
-        require_refs(session, district_id, {"school_id": school_id})
-        changes = {"school_id": school_id}
-    field_name, new_value = next(iter(changes.items()))
-    current = sa.select(col(Device.id), col(getattr(Device, field_name)))
-    before: dict[int, Any] = {
-        row[0]: row[1]
-        for row in session.execute(current.where(col(Device.id).in_(device_ids)))
-    }
-    session.execute(
-        sa.update(Device)
-        .where(col(Device.id).in_(device_ids))
-        .values(**changes, version=Device.version + 1)
-        .execution_options(synchronize_session=False)
-    )
-    for device_id in device_ids:
-        old = before.get(device_id)
-        if old != new_value:
-            audit.record(
-                session,
-                action=f"bulk_{action}",
-                entity_type="device",
-                entity_id=device_id,
-                district_id=district_id,
-                changes={field_name: [old, new_value]},
-            )
-    session.expire_all()
-    return len(device_ids)
-
-
-def _cover(
-    session: Session, district_id: int, device_ids: list[int], value: str | None
-) -> int:
-    try:
-        contract_id = int(value or "")
-    except ValueError as exc:
-        raise ValidationFailed({"value": "choose a service contract"}) from exc
-    contract = session.get(ServiceContract, contract_id)
-    if contract is None or contract.district_id != district_id:
-        raise ValidationFailed({"value": "is not a service contract of your district"})
-    if contract.coverage != "devices":
-        raise Conflict(
-            f"“{contract.name}” covers a {contract.coverage}, not a list of devices."
-        )
-    covered = set(
-        session.exec(
-            select(ContractCoveredDevice.device_id).where(
-                col(ContractCoveredDevice.contract_id) == contract_id,
-                col(ContractCoveredDevice.device_id).in_(device_ids),
-            )
-        ).all()
-    )
-    new = [d for d in device_ids if d not in covered]
-    if new:
-        session.execute(
-            sa.insert(ContractCoveredDevice),
-            [
-                {"contract_id": contract_id, "device_id": d, "district_id": district_id}
-                for d in new
-            ],
-        )
-        audit.record(
-            session,
-            action="cover_devices",
-            entity_type="contract",
-            entity_id=contract_id,
-            district_id=district_id,
-            changes={"devices_added": [None, new]},
-            summary=contract.name,
-        )
-    return len(new)
+    schedule_rescan(session, district_id)
 
 
 def contracts_covering(session: Session, device: Device) -> list[ServiceContract]:

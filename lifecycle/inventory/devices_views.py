@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, flash, request, stream_with_context, url_for
+from flask import Blueprint, Response, flash, request, url_for
 
 from .. import listing
 from ..auth import get_user
@@ -18,7 +19,8 @@ from ..models import Device, DeviceCreate, DeviceUpdate, User
 from ..records import history
 from ..tenancy import get_scoped
 from . import devices as services
-from .options import options
+from .devices_bulk import bulk_update
+from .options import district_choices, options
 
 bp = Blueprint("devices", __name__, url_prefix="/devices")
 
@@ -34,10 +36,13 @@ INLINE_FIELDS = (
     "notes",
 )
 CSV_HEADER = [
-    "id", "asset_tag", "serial", "model", "category", "status", "school", "purchase_date",
-    "purchase_cost", "funding_source", "warranty_end", "aue_date", "eol_date",
-    "lifespan_months", "refresh_due", "refresh_reason", "assigned_to",
+    "id", "district", "asset_tag", "serial", "model", "category", "status", "school",
+    "purchase_date", "purchase_cost", "funding_source", "warranty_end", "aue_date",
+    "eol_date", "lifespan_months", "refresh_due", "refresh_reason", "assigned_to",
 ]  # fmt: skip
+# The list's regions an htmx request replaces: the results, and out of band the
+# count, the filter summary and the sort the filter form sends next.
+LIST_BLOCKS = ["results", "count_oob", "summary_oob", "sort_oob"]
 
 
 def can_edit(user: User) -> bool:
@@ -63,22 +68,34 @@ def index() -> Response:
     errors: dict[str, str] = {}
     try:
         query = listing.parse_query(services.SPEC, request.args)
+        page = listing.page(session, services.SPEC, services.list_stmt(user), query)
     except ValidationFailed as exc:
-        query, errors = listing.ListQuery(), exc.fields
-    page = listing.page(session, services.SPEC, services.list_stmt(user), query)
+        # A bad filter or cursor: say so, and show the unfiltered list beneath.
+        errors = exc.fields
+        query = listing.ListQuery()
+        page = listing.page(session, services.SPEC, services.list_stmt(user), query)
     context: dict[str, Any] = {
         "page": page,
         "query": query,
         "errors": errors,
         "labels": FILTER_LABELS,
         "can_edit": can_edit(user),
+        "cross_district": services.cross_district(user),
         **_choices(),
     }
     status = 422 if errors else 200
     if is_fragment():
-        blocks = ["results", "count_oob", "summary_oob"]
-        return render("inventory/devices/list.html", blocks, status=status, **context)
+        return render(
+            "inventory/devices/list.html",
+            LIST_BLOCKS,
+            status=status,
+            is_oob=True,
+            **context,
+        )
     context["opts"] = options(session, user)
+    context["districts"] = (
+        district_choices(session, user) if context["cross_district"] else []
+    )
     return render("inventory/devices/list.html", status=status, **context)
 
 
@@ -86,26 +103,20 @@ def index() -> Response:
 def export() -> Response:
     """The current filter as CSV, streamed, with no row cap."""
     user = get_user()
-    session = get_session()
     query = listing.parse_query(services.SPEC, request.args)
     stmt = listing.ordered(services.SPEC, services.list_stmt(user), query)
 
     def row(r: Any) -> list[Any]:
         d: Device = r[0]
         return [
-            d.id, d.asset_tag, d.serial, d.model, d.category, d.status, r[1],
+            d.id, r[2], d.asset_tag, d.serial, d.model, d.category, d.status, r[1],
             d.purchase_date, d.purchase_cost, d.funding_source, d.warranty_end,
             d.aue_date, d.eol_date, d.lifespan_months, d.refresh_due, d.refresh_reason,
             d.assigned_to,
         ]  # fmt: skip
 
-    body = stream_with_context(listing.stream_csv(session, stmt, CSV_HEADER, row))
-    filename = f"devices-{date.today().isoformat()}.csv"
-    return Response(
-        body,
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    filename = f"devices-{datetime.now(UTC).date().isoformat()}.csv"
+    return listing.csv_response(stmt, CSV_HEADER, row, filename=filename)
 
 
 def _form(
@@ -163,22 +174,34 @@ def _load(device_id: int) -> Device:
     return get_scoped(get_session(), Device, device_id, get_user())
 
 
-@bp.get("/<int:device_id>")
-def detail(device_id: int) -> Response:
+def _detail(device: Device, *, status: int = 200, problem: str = "") -> Response:
+    """The detail page; with a problem (a refused retire or delete), said on top.
+
+    For htmx the page's content is swapped whole, so its forms carry the new version.
+    """
     session = get_session()
     user = get_user()
-    device = _load(device_id)
+    headers = {"HX-Retarget": "#main", "HX-Reswap": "innerHTML"} if problem else None
     return render(
         "inventory/devices/detail.html",
+        "content" if problem else None,
+        status=status,
+        headers=headers,
         device=device,
+        problem=problem,
         refresh=services.refresh_info(session, device),
-        events=history(session, entity_type="device", entity_id=device_id),
+        events=history(session, entity_type="device", entity_id=device.id or 0),
         contracts=services.contracts_covering(session, device),
         can_edit=can_edit(user),
         inline_fields=INLINE_FIELDS,
         opts=options(session, user, district_id=device.district_id),
         **_choices(),
     )
+
+
+@bp.get("/<int:device_id>")
+def detail(device_id: int) -> Response:
+    return _detail(_load(device_id))
 
 
 @bp.get("/<int:device_id>/edit")
@@ -269,9 +292,10 @@ def field_show(device_id: int, field: str) -> Response:
 def field_edit(device_id: int, field: str) -> Response:
     _require_edit(get_user())
     device = _load(device_id)
+    name = _field_name(field)
     if not is_fragment():
         return redirect_to(url_for("devices.edit", device_id=device_id))
-    return _field(device, _field_name(field), editing=True)
+    return _field(device, name, editing=True)
 
 
 @bp.post("/<int:device_id>/fields/<field>")
@@ -283,27 +307,36 @@ def field_save(device_id: int, field: str) -> Response:
     name = _field_name(field)
     raw = request.form.get(name, "").strip()
     form: dict[str, Any] = {"version": request.form.get("version"), name: raw or None}
-    if name in ("assigned_to", "notes"):
+    if name in services.TEXT:
         form[name] = raw
     try:
         _update(device, form)
     except ValidationFailed as exc:
         session.rollback()
-        return _field(
-            device,
-            name,
-            editing=True,
-            status=422,
-            value=raw,
-            error=exc.fields.get(name) or next(iter(exc.fields.values())),
-        )
+        if name in exc.fields:
+            error = exc.fields[name]
+        else:
+            other, problem = next(iter(exc.fields.items()))
+            error = f"cannot be saved: {other.replace('_', ' ')} {problem}"
+        return _field(device, name, editing=True, status=422, value=raw, error=error)
     except Conflict:
         session.rollback()
+        # The form keeps what the user typed and carries the current version; the
+        # message shows what the device holds now.
         return _field(
             _load(device_id), name, editing=True, status=409, conflict=True, value=raw
         )
     session.commit()
+    if not is_fragment():
+        return redirect_to(url_for("devices.detail", device_id=device_id))
     return _field(device, name, editing=False)
+
+
+def _version() -> int:
+    try:
+        return int(request.form.get("version", ""))
+    except ValueError as exc:
+        raise ValidationFailed({"version": "is required"}) from exc
 
 
 @bp.post("/<int:device_id>/retire")
@@ -313,15 +346,21 @@ def retire(device_id: int) -> Response:
     session = get_session()
     device = _load(device_id)
     try:
-        version = int(request.form.get("version", ""))
-    except ValueError as exc:
-        raise ValidationFailed({"version": "is required"}) from exc
-    services.update_device(
-        session,
-        user=user,
-        device=device,
-        data=DeviceUpdate(status=DeviceStatus.RETIRED, version=version),
-    )
+        services.update_device(
+            session,
+            user=user,
+            device=device,
+            data=DeviceUpdate(status=DeviceStatus.RETIRED, version=_version()),
+        )
+    except Conflict:
+        session.rollback()
+        return _detail(
+            _load(device_id),
+            status=409,
+            problem="Someone else changed this device after you opened it, so it "
+            "was not retired. Its current values are shown; retire it again if you "
+            "still mean to.",
+        )
     session.commit()
     flash(f"Device {device.asset_tag} is retired; its history is kept.", "success")
     return redirect_to(url_for("devices.detail", device_id=device_id))
@@ -334,10 +373,32 @@ def delete(device_id: int) -> Response:
     session = get_session()
     device = _load(device_id)
     tag = device.asset_tag
-    services.delete_device(session, user=user, device=device)
+    try:
+        services.delete_device(session, user=user, device=device)
+    except Conflict as exc:
+        session.rollback()
+        return _detail(_load(device_id), status=409, problem=exc.message)
     session.commit()
     flash(f"Device {tag} deleted.", "success")
     return redirect_to(url_for("devices.index"))
+
+
+def _back() -> str:
+    """Where the bulk form came from (the filtered list), never another site."""
+    parts = urlsplit(request.referrer or "")
+    if parts.netloc in ("", request.host) and parts.path.startswith(
+        bp.url_prefix or ""
+    ):
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+    return url_for("devices.index")
+
+
+BULK_VERBS = {
+    "status": "updated",
+    "school": "moved",
+    "retire": "retired",
+    "cover": "added to the contract",
+}
 
 
 @bp.post("/bulk")
@@ -350,22 +411,15 @@ def bulk() -> Response:
     action = request.form.get("action", "")
     value = request.form.get("value") or request.form.get(f"value_{action}")
     try:
-        changed = services.bulk_update(
-            session, user=user, ids=ids, action=action, value=value
-        )
+        changed = bulk_update(session, user=user, ids=ids, action=action, value=value)
     except (ValidationFailed, Conflict) as exc:
         session.rollback()
         flash(" ".join([exc.message, *exc.fields.values()]), "error")
-        return redirect_to(request.referrer or url_for("devices.index"))
+        return redirect_to(_back())
     session.commit()
-    verbs = {
-        "status": "updated",
-        "school": "moved",
-        "retire": "retired",
-        "cover": "added to the contract",
-    }
-    flash(
-        f"{changed} {'device' if changed == 1 else 'devices'} {verbs[action]}.",
-        "success",
-    )
-    return redirect_to(request.referrer or url_for("devices.index"))
+    if changed:
+        noun = "device" if changed == 1 else "devices"
+        flash(f"{changed} {noun} {BULK_VERBS[action]}.", "success")
+    else:
+        flash("Nothing to change: the selected devices already were.", "info")
+    return redirect_to(_back())

@@ -11,6 +11,7 @@ from ..models import (
     CatalogItem,
     ContractVehicle,
     Device,
+    District,
     School,
     ServiceContract,
     User,
@@ -82,3 +83,11 @@ def options(session: Session, user: User, *, district_id: int | None = None) -> 
             if i is not None
         ],
     )
+
+
+def district_choices(session: Session, user: User) -> list[tuple[int, str]]:
+    """The districts a cross-district reader may filter a list by (one query)."""
+    stmt = scoped(select(District.id, District.name), District, user).order_by(
+        col(District.name)
+    )
+    return [(int(i), n) for i, n in session.exec(stmt).all() if i is not None]

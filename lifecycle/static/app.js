@@ -33,3 +33,18 @@
     }
   });
 })();
+
+// GET forms marked data-drop-empty (list filters) send only the fields that have a value,
+// so the URL htmx pushes stays short and shareable: /devices?q=probook, not
+// /devices?q=probook&school_id=&category=&…
+document.addEventListener("htmx:configRequest", function (evt) {
+  var d = evt.detail;
+  if (d.verb !== "get" || !d.elt || !d.elt.closest || !d.elt.closest("[data-drop-empty]")) return;
+  var empty = [];
+  d.formData.forEach(function (value, name) {
+    if (empty.indexOf(name) < 0 && d.formData.getAll(name).every(function (v) { return v === ""; })) {
+      empty.push(name);
+    }
+  });
+  empty.forEach(function (name) { delete d.parameters[name]; });
+});

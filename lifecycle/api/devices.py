@@ -1,0 +1,238 @@
+"""The `devices` API resource (DESIGN §6): list with filters and cursor, get, create,
+patch with `version`, delete.
+
+Requests are validated by DeviceCreate/DeviceUpdate, the models the HTML forms use, and
+written by the same services (inventory.devices), so both paths keep the same rules.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Response, jsonify, request
+from pydantic import BaseModel
+from sqlmodel import col, select
+
+from ..auth import get_user
+from ..db import get_session
+from ..enums import DeviceCategory, DeviceStatus
+from ..errors import Conflict, ValidationFailed
+from ..forms import validate
+from ..inventory import devices as services
+from ..models import Device, DeviceCreate, DeviceUpdate
+from ..models.base import MoneyOut
+from ..paging import id_page, parse_limit
+from ..tenancy import get_scoped, scoped, writable_district
+from .frame import QueryParam, dump, filters, json_body, one, operation
+
+
+class DeviceResource(BaseModel):
+    """A device as the API shows it: the DESIGN §6 fields, then read-only extras."""
+
+    id: int
+    district_id: int
+    school_id: int | None
+    asset_tag: str
+    serial: str | None
+    model: str
+    catalog_item_id: int | None
+    category: DeviceCategory
+    status: DeviceStatus
+    purchase_date: date | None
+    purchase_cost: MoneyOut | None
+    funding_source: str
+    vehicle_id: int | None
+    warranty_end: date | None
+    aue_date: date | None
+    eol_date: date | None
+    lifespan_months: int | None
+    refresh_due: date | None  # read-only: the earliest of lifespan, AUE and EOL
+    version: int
+    refresh_reason: str  # read-only: "lifespan" | "aue" | "eol" | ""
+    assigned_to: str
+    notes: str
+
+
+# Fields a client may send back unchanged but never change.
+READ_ONLY = ("id", "district_id", "refresh_due", "refresh_reason")
+WRITABLE = frozenset(DeviceUpdate.model_fields)
+
+
+def _dates(name: str, what: str) -> list[QueryParam]:
+    return [
+        QueryParam(f"{name}_before", date, f"{what} strictly before this date"),
+        QueryParam(f"{name}_after", date, f"{what} on or after this date"),
+    ]
+
+
+FILTERS = [
+    QueryParam("district_id", int, "cooperative staff: one member district"),
+    QueryParam("school_id", int),
+    QueryParam("status", str, ", ".join(s.value for s in DeviceStatus)),
+    QueryParam("category", str, ", ".join(c.value for c in DeviceCategory)),
+    QueryParam("vehicle_id", int),
+    QueryParam("catalog_item_id", int),
+    QueryParam("funding_source", str),
+    QueryParam("asset_tag", str),
+    QueryParam("serial", str),
+    *_dates("due", "refresh due"),
+    *_dates("refresh_due", "refresh due"),
+    *_dates("warranty_end", "warranty end"),
+    *_dates("aue_date", "AUE date"),
+    *_dates("purchase_date", "purchase date"),
+]
+ENUMS: dict[str, type[StrEnum]] = {"status": DeviceStatus, "category": DeviceCategory}
+# `due` is the §6 short name of refresh_due.
+DATE_COLUMNS = {
+    "due": "refresh_due",
+    "refresh_due": "refresh_due",
+    "warranty_end": "warranty_end",
+    "aue_date": "aue_date",
+    "purchase_date": "purchase_date",
+}
+
+
+def _where(values: dict[str, Any]) -> list[sa.ColumnElement[bool]]:
+    clauses: list[sa.ColumnElement[bool]] = []
+    for name, value in values.items():
+        if name.endswith(("_before", "_after")):
+            base, _, edge = name.rpartition("_")
+            column = col(getattr(Device, DATE_COLUMNS[base]))
+            clauses.append(column < value if edge == "before" else column >= value)
+            continue
+        if name in ENUMS:
+            try:
+                value = ENUMS[name](value)
+            except ValueError as exc:
+                choices = ", ".join(m.value for m in ENUMS[name])
+                raise ValidationFailed({name: f"must be one of: {choices}"}) from exc
+        clauses.append(col(getattr(Device, name)) == value)
+    return clauses
+
+
+@operation(
+    "/devices",
+    "GET",
+    summary="List devices, filtered by field, in id order with a cursor",
+    tag="devices",
+    response=DeviceResource,
+    many=True,
+    query=FILTERS,
+)
+def list_devices() -> Response:
+    stmt = scoped(select(Device), Device, get_user()).where(*_where(filters(FILTERS)))
+    id_column: Any = col(Device.id)
+    result = id_page(
+        get_session(),
+        stmt,
+        id_column,
+        limit=parse_limit(request.args.get("limit")),
+        cursor=request.args.get("cursor"),
+    )
+    return jsonify(
+        {
+            "items": [dump(DeviceResource, d) for d in result.items],
+            "next_cursor": result.next_cursor,
+        }
+    )
+
+
+@operation(
+    "/devices/<int:device_id>",
+    "GET",
+    summary="Get a device",
+    tag="devices",
+    response=DeviceResource,
+)
+def get_device(device_id: int) -> Response:
+    return one(DeviceResource, get_scoped(get_session(), Device, device_id, get_user()))
+
+
+def _body(current: Device | None) -> dict[str, Any]:
+    """The JSON body with read-only fields checked and dropped; unknown fields refused."""
+    body = json_body()
+    errors: dict[str, str] = {}
+    for name in list(body):
+        if name in READ_ONLY:
+            sent = body.pop(name)
+            now = getattr(current, name, None) if current is not None else None
+            if name == "district_id" and current is None:
+                now = get_user().district_id
+            if sent != (now.isoformat() if isinstance(now, date) else now):
+                errors[name] = "is read-only"
+        elif name not in WRITABLE:
+            errors[name] = "is not a field of a device"
+    if errors:
+        raise ValidationFailed(errors)
+    return body
+
+
+@operation(
+    "/devices",
+    "POST",
+    summary="Add a device (district IT); refresh_due is derived",
+    tag="devices",
+    request=DeviceCreate,
+    response=DeviceResource,
+    status=201,
+)
+def create_device() -> Response:
+    session = get_session()
+    user = get_user()
+    writable_district(user)
+    body = _body(None)
+    body.pop("version", None)
+    device = services.create_device(
+        session, user=user, data=validate(DeviceCreate, body)
+    )
+    session.commit()
+    return one(DeviceResource, device, status=201)
+
+
+@operation(
+    "/devices/<int:device_id>",
+    "PATCH",
+    summary="Change a device (district IT); send the version you read",
+    tag="devices",
+    request=DeviceUpdate,
+    response=DeviceResource,
+)
+def patch_device(device_id: int) -> Response:
+    session = get_session()
+    user = get_user()
+    device = get_scoped(session, Device, device_id, user)
+    writable_district(user, device.district_id)
+    data = validate(DeviceUpdate, _body(device))
+    try:
+        services.update_device(session, user=user, device=device, data=data)
+    except Conflict as exc:
+        session.rollback()
+        session.refresh(device)
+        raise Conflict(
+            exc.message,
+            extra={
+                "current_version": device.version,
+                "current": dump(DeviceResource, device),
+            },
+        ) from exc
+    session.commit()
+    return one(DeviceResource, device)
+
+
+@operation(
+    "/devices/<int:device_id>",
+    "DELETE",
+    summary="Delete a device created by mistake (district IT); 409 once it has history",
+    tag="devices",
+    status=204,
+)
+def delete_device(device_id: int) -> Response:
+    session = get_session()
+    user = get_user()
+    device = get_scoped(session, Device, device_id, user)
+    services.delete_device(session, user=user, device=device)
+    session.commit()
+    return Response(status=204)
