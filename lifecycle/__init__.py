@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import Settings
 
@@ -14,8 +15,10 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 
 def resource_dir(name: str) -> Path:
     """A top-level folder (templates, migrations) in a checkout, or its copy in the wheel."""
-    checkout = PACKAGE_DIR.parent / name
-    return checkout if checkout.is_dir() else PACKAGE_DIR / name
+    root = PACKAGE_DIR.parent
+    if (root / "pyproject.toml").is_file() and (root / name).exists():
+        return root / name
+    return PACKAGE_DIR / name
 
 
 def create_app(settings: Settings | None = None, **config: Any) -> Flask:
@@ -41,9 +44,10 @@ def create_app(settings: Settings | None = None, **config: Any) -> Flask:
     from .org.policy_views import policy as policy_bp
     from .org.views import schools as schools_bp
     from .org.views import vendors as vendors_bp
+    from .renewals import jobs as _scan_jobs  # noqa: F401  (registers the scan job)
     from .renewals.calendar import feed as calendar_feed_bp
-    from .renewals.notifications_views import bp as notifications_bp
     from .renewals.views import bp as renewals_bp
+    from .renewals.notifications_views import bp as notifications_bp
 
     settings = settings or Settings.from_env()
     settings.check()
@@ -52,6 +56,11 @@ def create_app(settings: Settings | None = None, **config: Any) -> Flask:
         template_folder=str(resource_dir("templates")),
         instance_path=config.pop("INSTANCE_PATH", None),
     )
+    if settings.trusted_proxies:
+        # Behind a reverse proxy: take the client address and scheme from its headers,
+        # so the login rate limit counts people, not the proxy.
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     app.config.update(settings.flask_config())
     app.config.update(config)
     app.extensions["lifecycle.settings"] = settings
@@ -75,9 +84,9 @@ def create_app(settings: Settings | None = None, **config: Any) -> Flask:
     app.register_blueprint(vendors_bp)
     app.register_blueprint(policy_bp)
     app.register_blueprint(catalog_bp)
-    app.register_blueprint(notifications_bp)
     app.register_blueprint(renewals_bp)
     app.register_blueprint(calendar_feed_bp)
+    app.register_blueprint(notifications_bp)
     return app
 
 

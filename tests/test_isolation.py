@@ -98,11 +98,11 @@ def arrange_other(db: Session, world: factories.World) -> Other:
         fiscal_year=2028,
     )
     db.add(obligation)
-    b.it.calendar_token_hash = hashlib.sha256(b"bravo-calendar").hexdigest()
     note = Notification(
         user_id=b.it.id, district_id=b.district.id, title=f"{MARKER} reminder"
     )
     db.add(note)
+    b.it.calendar_token_hash = hashlib.sha256(b"bravo-calendar").hexdigest()
     db.commit()
     ids = {
         "district": b.district.id,

@@ -13,6 +13,7 @@ from . import (  # noqa: F401  (importing registers the operations)
     obligations,
     openapi,
     resources,
+    scans,
 )
 from .frame import bp
 
