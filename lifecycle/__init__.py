@@ -46,8 +46,8 @@ def create_app(settings: Settings | None = None, **config: Any) -> Flask:
     from .org.views import vendors as vendors_bp
     from .renewals import jobs as _scan_jobs  # noqa: F401  (registers the scan job)
     from .renewals.calendar import feed as calendar_feed_bp
-    from .renewals.views import bp as renewals_bp
     from .renewals.notifications_views import bp as notifications_bp
+    from .renewals.views import bp as renewals_bp
 
     settings = settings or Settings.from_env()
     settings.check()

@@ -25,7 +25,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 _hasher = PasswordHasher()
 # Verifying against this keeps a failed login for an unknown e-mail as slow as a real one.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
-TOKEN_PREFIX = "lc_"
+TOKEN_PREFIX = "lc_"  # noqa: S105  (a public prefix, not a secret)
 
 login_manager = LoginManager()
 login_manager.login_view = "accounts.login"

@@ -13,8 +13,8 @@ from alembic import command as alembic_command
 from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
-from werkzeug.serving import run_simple
 from sqlmodel import col, select
+from werkzeug.serving import run_simple
 
 from . import create_app, resource_dir
 from .enums import Role

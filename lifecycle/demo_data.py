@@ -4,7 +4,6 @@ District names and ids are real (2010 census, see lifecycle/refdata); vendor and
 names are real; every contract number, price, date and quantity is made up for the demo.
 """
 
-# ruff: noqa: E501
 # (data tables read best one row per line)
 
 from __future__ import annotations

@@ -14,8 +14,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
@@ -23,7 +23,7 @@ from sqlalchemy.sql.functions import FunctionElement
 FAR_FUTURE = date(9999, 12, 31)
 
 
-class add_months(FunctionElement[Any]):  # noqa: N801  (reads like SQL)
+class add_months(FunctionElement[Any]):
     """date + N months, clamped to the end of the month (relativedelta semantics)."""
 
     type = sa.Date()
@@ -51,7 +51,7 @@ def _add_months_sqlite(element: add_months, compiler: SQLCompiler, **kw: Any) ->
     return f"min({same_day}, {month_end})"
 
 
-class add_days(FunctionElement[Any]):  # noqa: N801
+class add_days(FunctionElement[Any]):
     """date + N days (N may be negative)."""
 
     type = sa.Date()

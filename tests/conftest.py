@@ -59,7 +59,9 @@ def pg_url() -> Iterator[str | None]:
 
     server = normalize_database_url(PG_SERVER_URL)
     name = f"lifecycle_test_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    admin = sa.create_engine(
+        server, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool
+    )
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     url = _with_database(server, name)
@@ -103,7 +105,9 @@ def redis_url() -> Iterator[str | None]:
     try:
         base.ping()
     except redis.RedisError as exc:
-        pytest.fail(f"LIFECYCLE_TEST_REDIS_URL={REDIS_SERVER_URL} is not reachable: {exc}")
+        pytest.fail(
+            f"LIFECYCLE_TEST_REDIS_URL={REDIS_SERVER_URL} is not reachable: {exc}"
+        )
     token = uuid.uuid4().hex
     claimed = None
     for number in range(1, 16):
@@ -123,7 +127,9 @@ def redis_url() -> Iterator[str | None]:
 # --- app ---------------------------------------------------------------------
 
 
-def make_settings(database_url: str, redis_url: str | None, **overrides: Any) -> Settings:
+def make_settings(
+    database_url: str, redis_url: str | None, **overrides: Any
+) -> Settings:
     values: dict[str, Any] = {
         "env": "test",
         "secret_key": "test-secret-key-that-is-long-enough-1234567890",
@@ -156,7 +162,9 @@ class RequestIsolatedClient(FlaskClient):
             outer.push()
 
 
-def build_app(database_url: str, redis_url: str | None, tmp_path: Path, **config: Any) -> Flask:
+def build_app(
+    database_url: str, redis_url: str | None, tmp_path: Path, **config: Any
+) -> Flask:
     settings_overrides = config.pop("settings", {})
     app = create_app(
         make_settings(database_url, redis_url, **settings_overrides),

@@ -49,7 +49,9 @@ def _save(session: Session, obj: Any) -> Any:
 
 
 def make_cooperative(session: Session, **kw: Any) -> Cooperative:
-    return _save(session, Cooperative(**{"name": "Region 99 Purchasing Cooperative", **kw}))
+    return _save(
+        session, Cooperative(**{"name": "Region 99 Purchasing Cooperative", **kw})
+    )
 
 
 def make_district(session: Session, cooperative: Cooperative, **kw: Any) -> District:
@@ -66,10 +68,14 @@ def make_district(session: Session, cooperative: Cooperative, **kw: Any) -> Dist
 
 
 def make_school(session: Session, district: District, **kw: Any) -> School:
-    return _save(session, School(**{"district_id": district.id, "name": f"School {_n()}", **kw}))
+    return _save(
+        session, School(**{"district_id": district.id, "name": f"School {_n()}", **kw})
+    )
 
 
-def make_user(session: Session, role: Role, district: District | None = None, **kw: Any) -> User:
+def make_user(
+    session: Session, role: Role, district: District | None = None, **kw: Any
+) -> User:
     n = _n()
     values = {
         "email": f"{role.value}{n}@example.org",
@@ -86,7 +92,9 @@ def make_vendor(session: Session, **kw: Any) -> Vendor:
     return _save(session, Vendor(**{"name": f"Vendor {_n()}", **kw}))
 
 
-def make_vehicle(session: Session, cooperative: Cooperative, vendor: Vendor, **kw: Any) -> ContractVehicle:
+def make_vehicle(
+    session: Session, cooperative: Cooperative, vendor: Vendor, **kw: Any
+) -> ContractVehicle:
     values = {
         "cooperative_id": cooperative.id,
         "vendor_id": vendor.id,
@@ -118,7 +126,12 @@ def make_catalog_item(
     values.update(kw)
     item = _save(session, CatalogItem(**values))
     for min_qty, price in tiers or []:
-        _save(session, PriceTier(catalog_item_id=item.id, min_qty=min_qty, unit_price=Decimal(price)))
+        _save(
+            session,
+            PriceTier(
+                catalog_item_id=item.id, min_qty=min_qty, unit_price=Decimal(price)
+            ),
+        )
     return item
 
 

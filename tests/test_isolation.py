@@ -207,7 +207,7 @@ def check_route(
 
 def walk(app: Flask, db: Session, world: factories.World) -> list[str]:
     other = arrange_other(db, world)
-    token, secret = create_token(db, user=world.a.it, name="isolation walk")
+    _token, secret = create_token(db, user=world.a.it, name="isolation walk")
     db.commit()
     page_client = app.test_client()
     login(page_client, world.a.it.email)

@@ -37,12 +37,12 @@ def change_password(
 ) -> None:
     errors: dict[str, str] = {}
     if not verify_password(user, current):
-        errors["current_password"] = "is not your current password"
+        errors["current_password"] = "is not your current password"  # noqa: S105
     problem = password_problem(new)
     if problem:
         errors["new_password"] = problem
     elif new != confirm:
-        errors["confirm_password"] = "does not match the new password"
+        errors["confirm_password"] = "does not match the new password"  # noqa: S105
     if errors:
         raise ValidationFailed(errors)
     user.password_hash = hash_password(new)

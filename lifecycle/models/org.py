@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from datetime import datetime
 from decimal import Decimal
 from typing import ClassVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 from pydantic import field_validator

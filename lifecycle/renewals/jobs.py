@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -99,7 +99,7 @@ def start_scan(session: Session, *, user: User, district_id: int | None) -> JobR
 
 def schedule_rescan(session: Session, district_id: int) -> None:
     """After an inventory edit: one scan shortly after, however many edits come meanwhile."""
-    bucket = int(datetime.now().timestamp() // RESCAN_DELAY.total_seconds())
+    bucket = int(datetime.now(UTC).timestamp() // RESCAN_DELAY.total_seconds())
     enqueue_after_commit(
         session,
         SCAN_TASK,
@@ -119,7 +119,7 @@ def fan_out_nightly(session: Session, today: date | None = None) -> int:
     ).all():
         if district_id is None:
             continue
-        day = (today or date.today()).isoformat()
+        day = (today or datetime.now(UTC).date()).isoformat()
         job = enqueue_now(
             SCAN_TASK,
             district_id,

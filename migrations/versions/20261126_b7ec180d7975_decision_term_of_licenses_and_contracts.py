@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "b7ec180d7975"
 down_revision: str | None = "6d75bbc71f55"
 branch_labels: str | Sequence[str] | None = None
