@@ -24,7 +24,7 @@ from ..enums import (
 )
 from ..errors import ValidationFailed
 from ..forms import validate
-from ..inventory import contracts, licenses
+from ..inventory import agreements, contracts, licenses
 from ..models import (
     License,
     LicenseCreate,
@@ -222,7 +222,7 @@ def _delete(model: Any, subject: str, ident: int) -> Response:
     session = get_session()
     user = get_user()
     obj = get_scoped(session, model, ident, user)
-    licenses.delete_agreement(session, user=user, subject=subject, obj=obj)
+    agreements.delete_agreement(session, user=user, subject=subject, obj=obj)
     session.commit()
     return Response(status=204)
 

@@ -25,19 +25,9 @@ from ..models import (
     User,
     Vendor,
 )
-from ..records import check_version
 from ..tenancy import scoped, writable_district
-from . import terms
-from .licenses import (
-    TERM_RULES,
-    agreement_filters,
-    agreement_sorts,
-    apply_bulk,
-    catalog_defaults,
-    district_today,
-    normalize,
-    refresh_terms,
-)
+from . import agreements
+from .agreements import agreement_filters, agreement_sorts
 from .refs import require_refs
 
 EDITABLE = tuple(f for f in ServiceContractUpdate.model_fields if f != "version")
@@ -122,16 +112,11 @@ def create_contract(
     data: ServiceContractCreate,
     today: date | None = None,
 ) -> ServiceContract:
-    district_id = writable_district(user)
     values = data.model_dump()
     _coverage_fields(values)
-    catalog_defaults(session, values)
-    require_refs(session, district_id, values)
-    contract = ServiceContract(district_id=district_id, **values)
-    terms.apply(contract, today=today or district_today(session, district_id))
-    session.add(contract)
-    session.flush()
-    return contract
+    return agreements.create(
+        session, ServiceContract, user=user, values=values, today=today
+    )
 
 
 def update_contract(
@@ -142,28 +127,23 @@ def update_contract(
     data: ServiceContractUpdate,
     today: date | None = None,
 ) -> ServiceContract:
-    writable_district(user, contract.district_id)
-    check_version(contract, data.version, fields=EDITABLE)
-    changes = data.model_dump(exclude_unset=True, exclude={"version"})
-    normalize(changes, REQUIRED)
+    changes = agreements.changes_of(
+        contract, data, user=user, editable=EDITABLE, required=REQUIRED
+    )
     _coverage_fields(changes)
     require_refs(session, contract.district_id, changes)
     merged = {**contract.model_dump(include=set(EDITABLE)), **changes}
     validate(ServiceContractCreate, merged)
     if contract.coverage == CoverageType.DEVICES and merged["coverage"] != "devices":
         _uncover(session, contract, None)
-    previous = contract.current_term_number
-    for key, value in changes.items():
-        setattr(contract, key, value)
-    refresh_terms(
+    agreements.apply_changes(
         session,
         "contract",
         contract,
-        today=today or district_today(session, contract.district_id),
-        previous=None if any(k in changes for k in TERM_RULES) else previous,
+        changes,
+        today=today,
         reprice="cost_per_period" not in changes,
     )
-    session.flush()
     return contract
 
 
@@ -174,11 +154,7 @@ def bulk_update(
     session: Session, *, user: User, ids: list[int], action: str, value: str | None
 ) -> int:
     """One change to the selected contracts of the user's district; each is audited."""
-    district_id = writable_district(user)
-    if not ids:
-        raise ValidationFailed({"ids": "select at least one contract"})
-    if action not in BULK_ACTIONS:
-        raise ValidationFailed({"action": "is not a bulk action"})
+    district_id = agreements.bulk_district(user, ids, action, BULK_ACTIONS, "contract")
     changes: dict[str, Any]
     try:
         if action == "cancel":
@@ -191,7 +167,9 @@ def bulk_update(
         raise ValidationFailed(
             {"value": f"choose a {action.replace('_', ' ')}"}
         ) from exc
-    return apply_bulk(session, ServiceContract, "contract", district_id, ids, changes)
+    return agreements.apply_bulk(
+        session, ServiceContract, "contract", district_id, ids, changes
+    )
 
 
 # --- coverage ----------------------------------------------------------------------

@@ -1,47 +1,32 @@
-"""Service-contract pages: list, CSV, detail with coverage and priced terms, forms."""
+"""Service-contract pages: list, CSV, detail with coverage and priced terms, forms.
+
+The mechanics the license pages share are in agreement_views.py.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, flash, request, url_for
+from flask import Blueprint, Response, flash, request
 
 from ..auth import get_user
 from ..db import get_session
 from ..enums import ContractKind, DeviceCategory
-from ..errors import Conflict, NotFound, ValidationFailed
+from ..errors import Conflict, ValidationFailed
 from ..forms import form_data, validate
-from ..htmx import is_fragment, redirect_to, render
+from ..htmx import redirect_to
+from ..listviews import done
 from ..models import (
     ContractVehicle,
     ServiceContract,
     ServiceContractCreate,
     ServiceContractUpdate,
 )
-from ..records import history
-from ..tenancy import get_scoped
 from . import contracts as services
-from . import licenses as agreements
-from .licenses_views import (
-    can_edit,
-    change_state,
-    csv_export,
-    form_values,
-    list_page,
-    optional_url,
-    renewal_choices,
-    require_edit,
-    run_bulk,
-    save_field,
-)
-from .options import options
+from .agreement_views import AgreementPages, optional_url, renewal_choices
 
 bp = Blueprint("contracts", __name__, url_prefix="/contracts")
 
-INLINE_FIELDS = (
-    *("cost_per_period", "escalator_pct", "notice_days", "funding_source", "notes"),
-)
-TEXT_FIELDS = ("funding_source", "notes")
 CSV_HEADER = [
     "id", "name", "kind", "vendor", "coverage", "coverage_category", "site",
     "devices_covered", "renewal_type", "status", "term_start", "initial_term_months",
@@ -65,11 +50,50 @@ def _choices() -> dict[str, Any]:
     }
 
 
+def _create() -> ServiceContract:
+    form = form_data(ServiceContractCreate, request.form)
+    data = validate(ServiceContractCreate, form)
+    return services.create_contract(get_session(), user=get_user(), data=data)
+
+
+def _update(
+    contract: ServiceContract, form: dict[str, Any] | None = None
+) -> ServiceContract:
+    if form is None:
+        form = form_data(ServiceContractUpdate, request.form)
+    data = validate(ServiceContractUpdate, form)
+    return services.update_contract(
+        get_session(), user=get_user(), contract=contract, data=data
+    )
+
+
+def _upcoming(view: Any) -> list[Any]:
+    """The next three terms after today's, with their projected cost."""
+    return [r for r in view.rows if r.number > view.state.number][:3]
+
+
+PAGES = AgreementPages(
+    subject="contract",
+    model=ServiceContract,
+    blueprint="contracts",
+    id_arg="contract_id",
+    var="contract",
+    label="Service contract",
+    name_field="name",
+    inline_fields=(
+        *("cost_per_period", "escalator_pct", "notice_days", "funding_source", "notes"),
+    ),
+    text_fields=("funding_source", "notes"),
+    choices=_choices,
+    update_one=_update,
+    field_extras=lambda _contract, view: {"upcoming": _upcoming(view)},
+    verbs={"renewal_type": "updated", "cancel": "cancelled", "kind": "updated"},
+)
+
+
 @bp.get("")
 def index() -> Response:
-    template = "inventory/contracts/list.html"
-    stmt_for = services.list_stmt
-    return list_page(services.SPEC, stmt_for, template, ServiceContract, _choices())
+    return PAGES.list_page(services.SPEC, services.list_stmt)
 
 
 @bp.get("/export.csv")
@@ -85,252 +109,118 @@ def export() -> Response:
             c.notes,
         ]  # fmt: skip
 
-    return csv_export(services.SPEC, services.list_stmt, CSV_HEADER, row, "contracts")
-
-
-def _form(
-    *,
-    contract: ServiceContract | None,
-    values: dict[str, Any],
-    errors: dict[str, str] | None = None,
-    status: int = 200,
-    conflict: dict[str, Any] | None = None,
-) -> Response:
-    user = get_user()
-    return render(
-        "inventory/contracts/form.html",
-        "form",
-        status=status,
-        contract=contract,
-        values=values,
-        errors=errors or {},
-        conflict=conflict,
-        opts=options(get_session(), user, district_id=user.district_id),
-        **_choices(),
-    )
+    return PAGES.export(services.SPEC, services.list_stmt, CSV_HEADER, row)
 
 
 @bp.get("/new")
 def new() -> Response:
-    require_edit(get_user())
     defaults: dict[str, Any] = {"renewal_type": "tacit", "kind": "maintenance"}
     defaults |= {"coverage": "none", "initial_term_months": 12, "notice_days": 60}
     defaults |= {"renewal_term_months": 12, "escalator_pct": "0.00"}
-    return _form(contract=None, values=defaults)
+    return PAGES.new(defaults)
 
 
 @bp.post("")
 def create() -> Response:
-    user = get_user()
-    require_edit(user)
-    session = get_session()
-    try:
-        form = form_data(ServiceContractCreate, request.form)
-        data = validate(ServiceContractCreate, form)
-        contract = services.create_contract(session, user=user, data=data)
-    except ValidationFailed as exc:
-        session.rollback()
-        values = request.form.to_dict()
-        return _form(contract=None, values=values, errors=exc.fields, status=422)
-    session.commit()
-    flash(f"Service contract {contract.name} added.", "success")
-    return redirect_to(url_for("contracts.detail", contract_id=contract.id))
-
-
-def _load(contract_id: int) -> ServiceContract:
-    return get_scoped(get_session(), ServiceContract, contract_id, get_user())
+    return PAGES.create(_create)
 
 
 @bp.get("/<int:contract_id>")
 def detail(contract_id: int) -> Response:
     session = get_session()
-    user = get_user()
-    contract = _load(contract_id)
-    view = agreements.term_view(session, "contract", contract)
-    vehicle = (
-        session.get(ContractVehicle, contract.vehicle_id)
-        if contract.vehicle_id
-        else None
-    )
-    return render(
-        "inventory/contracts/detail.html",
-        contract=contract,
-        state=view.state,
-        explanation=view.explanation,
-        term_rows=view.rows,
-        upcoming=[r for r in view.rows if r.number > view.state.number][:3],
+    contract: ServiceContract = PAGES.load(contract_id)
+    view = PAGES.term_view(contract)
+    vehicle_id = contract.vehicle_id
+    vehicle = session.get(ContractVehicle, vehicle_id) if vehicle_id else None
+    return PAGES.detail(
+        contract,
+        view,
+        upcoming=_upcoming(view),
         devices=services.covered_devices(session, contract),
         vehicle=vehicle,
-        vehicle_url=optional_url("catalog.vehicle", vehicle_id=vehicle.id)
+        vehicle_url=optional_url("catalog.vehicle", vehicle_id=vehicle_id)
         if vehicle
         else None,
-        events=history(session, entity_type="contract", entity_id=contract_id),
-        can_edit=can_edit(user),
-        opts=options(session, user, district_id=contract.district_id),
         **_choices(),
     )
 
 
 @bp.get("/<int:contract_id>/edit")
 def edit(contract_id: int) -> Response:
-    require_edit(get_user())
-    contract = _load(contract_id)
-    return _form(contract=contract, values=form_values(contract))
-
-
-def _update(
-    contract: ServiceContract, form: dict[str, Any] | None = None
-) -> ServiceContract:
-    if form is None:
-        form = form_data(ServiceContractUpdate, request.form)
-    data = validate(ServiceContractUpdate, form)
-    return services.update_contract(
-        get_session(), user=get_user(), contract=contract, data=data
-    )
+    return PAGES.edit(contract_id)
 
 
 @bp.post("/<int:contract_id>")
 def update(contract_id: int) -> Response:
-    require_edit(get_user())
-    session = get_session()
-    contract = _load(contract_id)
-    values = request.form.to_dict()
-    try:
-        _update(contract)
-    except ValidationFailed as exc:
-        session.rollback()
-        return _form(contract=contract, values=values, errors=exc.fields, status=422)
-    except Conflict as exc:
-        session.rollback()
-        current = exc.extra.get("current", {})
-        fresh = _load(contract_id)
-        return _form(contract=fresh, values=values, status=409, conflict=current)
-    session.commit()
-    flash(f"Service contract {contract.name} saved.", "success")
-    return redirect_to(url_for("contracts.detail", contract_id=contract.id))
-
-
-def _field(
-    contract: ServiceContract, field: str, *, editing: bool, **extra: Any
-) -> Response:
-    """One field (shown or being edited); after a save, the summaries out of band."""
-    view = agreements.term_view(get_session(), "contract", contract)
-    return render(
-        "inventory/contracts/field.html",
-        status=extra.pop("status", 200),
-        contract=contract,
-        field=field,
-        editing=editing,
-        state=view.state,
-        explanation=view.explanation,
-        term_rows=view.rows,
-        upcoming=[r for r in view.rows if r.number > view.state.number][:3],
-        can_edit=can_edit(get_user()),
-        **{"error": None, "value": None, "conflict": False, **extra},
-    )
-
-
-def _field_name(field: str) -> str:
-    if field not in INLINE_FIELDS:
-        raise NotFound("That field cannot be edited here.")
-    return field
+    return PAGES.update(contract_id)
 
 
 @bp.get("/<int:contract_id>/fields/<field>")
 def field_show(contract_id: int, field: str) -> Response:
-    contract = _load(contract_id)
-    return _field(contract, _field_name(field), editing=False)
+    return PAGES.field_show(contract_id, field)
 
 
 @bp.get("/<int:contract_id>/fields/<field>/edit")
 def field_edit(contract_id: int, field: str) -> Response:
-    require_edit(get_user())
-    contract = _load(contract_id)
-    name = _field_name(field)
-    if not is_fragment():
-        return redirect_to(url_for("contracts.edit", contract_id=contract_id))
-    return _field(contract, name, editing=True)
+    return PAGES.field_edit(contract_id, field)
 
 
 @bp.post("/<int:contract_id>/fields/<field>")
 def field_save(contract_id: int, field: str) -> Response:
-    require_edit(get_user())
-    _load(contract_id)
-    name = _field_name(field)
-    return save_field(lambda: _load(contract_id), _update, _field, name, TEXT_FIELDS)
-
-
-def _change(contract_id: int, action: str) -> Response:
-    require_edit(get_user())
-    contract = _load(contract_id)
-    url = url_for("contracts.detail", contract_id=contract_id)
-    return change_state("contract", contract, action, contract.name, url)
+    return PAGES.field_save(contract_id, field)
 
 
 @bp.post("/<int:contract_id>/renew")
 def renew(contract_id: int) -> Response:
-    return _change(contract_id, "renew")
+    return PAGES.change_state(contract_id, "renew")
 
 
 @bp.post("/<int:contract_id>/cancel")
 def cancel(contract_id: int) -> Response:
-    return _change(contract_id, "cancel")
+    return PAGES.change_state(contract_id, "cancel")
 
 
 @bp.post("/<int:contract_id>/reinstate")
 def reinstate(contract_id: int) -> Response:
-    return _change(contract_id, "reinstate")
+    return PAGES.change_state(contract_id, "reinstate")
 
 
 @bp.post("/<int:contract_id>/delete")
 def delete(contract_id: int) -> Response:
-    user = get_user()
-    require_edit(user)
-    session = get_session()
-    contract = _load(contract_id)
-    name = contract.name
-    agreements.delete_agreement(session, user=user, subject="contract", obj=contract)
-    session.commit()
-    flash(f"Service contract {name} deleted.", "success")
-    return redirect_to(url_for("contracts.index"))
+    return PAGES.delete(contract_id)
 
 
 @bp.post("/<int:contract_id>/devices")
 def cover(contract_id: int) -> Response:
     """Add devices to a contract that covers a list of devices, by asset tag."""
-    user = get_user()
-    require_edit(user)
+    contract = PAGES.load_to_edit(contract_id)
     session = get_session()
-    contract = _load(contract_id)
     try:
         tags = request.form.get("asset_tags", "")
         added = services.cover_devices(
-            session, user=user, contract=contract, asset_tags=tags
+            session, user=get_user(), contract=contract, asset_tags=tags
         )
     except (ValidationFailed, Conflict) as exc:
         session.rollback()
         flash(" ".join([exc.message, *exc.fields.values()]), "error")
-        return redirect_to(url_for("contracts.detail", contract_id=contract_id))
+        return redirect_to(PAGES.url("detail", contract_id))
     session.commit()
-    flash(f"{added} {'device' if added == 1 else 'devices'} added.", "success")
-    return redirect_to(url_for("contracts.detail", contract_id=contract_id))
+    noun = "device" if added == 1 else "devices"
+    return done(f"{added} {noun} added.", PAGES.url("detail", contract_id))
 
 
 @bp.post("/<int:contract_id>/devices/<int:device_id>/remove")
 def uncover(contract_id: int, device_id: int) -> Response:
-    user = get_user()
-    require_edit(user)
+    contract = PAGES.load_to_edit(contract_id)
     session = get_session()
-    contract = _load(contract_id)
-    services.uncover_device(session, user=user, contract=contract, device_id=device_id)
+    services.uncover_device(
+        session, user=get_user(), contract=contract, device_id=device_id
+    )
     session.commit()
-    flash("Device removed from the contract.", "success")
-    return redirect_to(url_for("contracts.detail", contract_id=contract_id))
+    return done("Device removed from the contract.", PAGES.url("detail", contract_id))
 
 
 @bp.post("/bulk")
 def bulk() -> Response:
     """Bulk actions on the selected contracts: a POST form of checkboxes."""
-    verbs = {"renewal_type": "updated", "cancel": "cancelled", "kind": "updated"}
-    home = url_for("contracts.index")
-    return run_bulk(services.bulk_update, verbs, "contract", home)
+    return PAGES.bulk(services.bulk_update)

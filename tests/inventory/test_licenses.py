@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from lifecycle.db import get_db
 from lifecycle.enums import AgreementStatus, RenewalType
 from lifecycle.inventory import terms
-from lifecycle.inventory.licenses import district_today
+from lifecycle.inventory.agreement_terms import district_today
 from lifecycle.models import AuditEvent, License, TermRecord
 from tests.conftest import build_app, htmx, login
 from tests.factories import make_catalog_item, make_license, make_vehicle, make_vendor
