@@ -6,13 +6,15 @@ Create/Update models the HTML forms use, and the same services do the writing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from flask import Response, jsonify, request
+from flask import Response
 from pydantic import BaseModel
-from sqlmodel import col, select
+from sqlmodel import Session, SQLModel, select
 
 from ..auth import get_user
 from ..db import get_session
@@ -22,9 +24,9 @@ from ..enums import (
     CoverageType,
     RenewalType,
 )
-from ..errors import ValidationFailed
 from ..forms import validate
 from ..inventory import agreements, contracts, licenses
+from ..inventory.agreement_terms import Agreement
 from ..models import (
     License,
     LicenseCreate,
@@ -32,11 +34,21 @@ from ..models import (
     ServiceContract,
     ServiceContractCreate,
     ServiceContractUpdate,
+    User,
 )
 from ..models.base import MoneyOut
-from ..paging import id_page, parse_limit
 from ..tenancy import get_scoped, scoped
-from .frame import QueryParam, apply_filters, dump, filters, json_body, one, operation
+from .frame import (
+    QueryParam,
+    apply_filters,
+    date_range,
+    enum_values,
+    filters,
+    items_page,
+    json_body,
+    one,
+    operation,
+)
 
 
 class LicenseResource(BaseModel):
@@ -82,21 +94,14 @@ class ContractResource(BaseModel):
     version: int
 
 
-def _dates(field: str) -> list[QueryParam]:
-    return [
-        QueryParam(f"{field}_before", date, f"{field} strictly before this date"),
-        QueryParam(f"{field}_after", date, f"{field} on or after this date"),
-    ]
-
-
 COMMON = [
     QueryParam("district_id", int),
     QueryParam("vendor_id", int),
     QueryParam("vehicle_id", int),
     QueryParam("status", str, "active | lapsed | cancelled | ended"),
     QueryParam("renewal_type", str, "tacit | express | none"),
-    *_dates("decide_by"),
-    *_dates("current_term_end"),
+    *date_range("decide_by"),
+    *date_range("current_term_end"),
 ]
 LICENSE_FILTERS = [
     *COMMON,
@@ -117,185 +122,135 @@ ENUMS: dict[str, type[StrEnum]] = {
 }
 
 
-def _list(model: Any, resource: type[BaseModel], params: list[QueryParam]) -> Response:
-    """A cursor page of the agreements the caller may see, filtered by field."""
-    values = filters(params)
-    for name, enum in ENUMS.items():
-        if name in values:
-            try:
-                values[name] = enum(values[name])
-            except ValueError as exc:
-                choices = ", ".join(m.value for m in enum)
-                raise ValidationFailed({name: f"must be one of: {choices}"}) from exc
-    stmt = apply_filters(scoped(select(model), model, get_user()), model, values)
-    id_column: Any = col(model.id)
-    result = id_page(
-        get_session(),
-        stmt,
-        id_column,
-        limit=parse_limit(request.args.get("limit")),
-        cursor=request.args.get("cursor"),
+@dataclass(frozen=True)
+class AgreementApi:
+    """What differs between the license and the service-contract resources."""
+
+    tag: str  # also the collection's path: /licenses
+    subject: str  # one record, in endpoint names and deletes: "license"
+    label: str  # one record, in summaries: "license", "service contract"
+    labels: str  # the collection, in summaries: "software licenses"
+    id_arg: str  # the path parameter: "license_id"
+    model: type[Agreement]
+    resource: type[BaseModel]
+    create_model: type[SQLModel]
+    update_model: type[SQLModel]
+    query: list[QueryParam]
+    create: Callable[[Session, User, Any], Agreement]
+    update: Callable[[Session, User, Any, Any], Agreement]
+
+
+def _register(api: AgreementApi) -> None:
+    """The five operations of one agreement resource: list, get, add, change, delete."""
+    many = f"/{api.tag}"
+    each = f"{many}/<int:{api.id_arg}>"
+
+    def listed() -> Response:
+        """A cursor page of the agreements the caller may see, filtered by field."""
+        values = enum_values(filters(api.query), ENUMS)
+        visible = scoped(select(api.model), api.model, get_user())
+        stmt = apply_filters(visible, api.model, values)
+        return items_page(get_session(), stmt, api.model, api.resource)
+
+    def got(**ids: int) -> Response:
+        found = get_scoped(get_session(), api.model, ids[api.id_arg], get_user())
+        return one(api.resource, found)
+
+    def created() -> Response:
+        session = get_session()
+        data = validate(api.create_model, json_body())
+        found = api.create(session, get_user(), data)
+        session.commit()
+        return one(api.resource, found, status=201)
+
+    def patched(**ids: int) -> Response:
+        session = get_session()
+        user = get_user()
+        found = get_scoped(session, api.model, ids[api.id_arg], user)
+        data = validate(api.update_model, json_body())
+        api.update(session, user, found, data)
+        session.commit()
+        return one(api.resource, found)
+
+    def deleted(**ids: int) -> Response:
+        session = get_session()
+        user = get_user()
+        found = get_scoped(session, api.model, ids[api.id_arg], user)
+        agreements.delete_agreement(session, user=user, subject=api.subject, obj=found)
+        session.commit()
+        return Response(status=204)
+
+    listed.__name__ = f"list_{api.tag}"
+    got.__name__ = f"get_{api.subject}"
+    created.__name__ = f"create_{api.subject}"
+    patched.__name__ = f"patch_{api.subject}"
+    deleted.__name__ = f"delete_{api.subject}"
+    common: dict[str, Any] = {"tag": api.tag, "response": api.resource}
+    operation(
+        many, "GET", summary=f"List {api.labels}", many=True, query=api.query, **common
+    )(listed)
+    operation(each, "GET", summary=f"Get a {api.label}", **common)(got)
+    operation(
+        many,
+        "POST",
+        summary=f"Add a {api.label} (district IT); its term fields are derived",
+        request=api.create_model,
+        status=201,
+        **common,
+    )(created)
+    operation(
+        each,
+        "PATCH",
+        summary=f"Change a {api.label} (district IT); send the version you read",
+        request=api.update_model,
+        **common,
+    )(patched)
+    operation(
+        each,
+        "DELETE",
+        summary=f"Delete a {api.label} created by mistake (district IT)",
+        tag=api.tag,
+        status=204,
+    )(deleted)
+
+
+_register(
+    AgreementApi(
+        tag="licenses",
+        subject="license",
+        label="license",
+        labels="software licenses",
+        id_arg="license_id",
+        model=License,
+        resource=LicenseResource,
+        create_model=LicenseCreate,
+        update_model=LicenseUpdate,
+        query=LICENSE_FILTERS,
+        create=lambda session, user, data: licenses.create_license(
+            session, user=user, data=data
+        ),
+        update=lambda session, user, obj, data: licenses.update_license(
+            session, user=user, lic=obj, data=data
+        ),
     )
-    return jsonify(
-        {
-            "items": [dump(resource, row) for row in result.items],
-            "next_cursor": result.next_cursor,
-        }
+)
+_register(
+    AgreementApi(
+        tag="contracts",
+        subject="contract",
+        label="service contract",
+        labels="service contracts",
+        id_arg="contract_id",
+        model=ServiceContract,
+        resource=ContractResource,
+        create_model=ServiceContractCreate,
+        update_model=ServiceContractUpdate,
+        query=CONTRACT_FILTERS,
+        create=lambda session, user, data: contracts.create_contract(
+            session, user=user, data=data
+        ),
+        update=lambda session, user, obj, data: contracts.update_contract(
+            session, user=user, contract=obj, data=data
+        ),
     )
-
-
-# --- licenses --------------------------------------------------------------------
-
-
-@operation(
-    "/licenses",
-    "GET",
-    summary="List software licenses",
-    tag="licenses",
-    response=LicenseResource,
-    many=True,
-    query=LICENSE_FILTERS,
 )
-def list_licenses() -> Response:
-    return _list(License, LicenseResource, LICENSE_FILTERS)
-
-
-@operation(
-    "/licenses/<int:license_id>",
-    "GET",
-    summary="Get a license",
-    tag="licenses",
-    response=LicenseResource,
-)
-def get_license(license_id: int) -> Response:
-    lic = get_scoped(get_session(), License, license_id, get_user())
-    return one(LicenseResource, lic)
-
-
-@operation(
-    "/licenses",
-    "POST",
-    summary="Add a license (district IT); its term fields are derived",
-    tag="licenses",
-    request=LicenseCreate,
-    response=LicenseResource,
-    status=201,
-)
-def create_license() -> Response:
-    session = get_session()
-    data = validate(LicenseCreate, json_body())
-    lic = licenses.create_license(session, user=get_user(), data=data)
-    session.commit()
-    return one(LicenseResource, lic, status=201)
-
-
-@operation(
-    "/licenses/<int:license_id>",
-    "PATCH",
-    summary="Change a license (district IT); send the version you read",
-    tag="licenses",
-    request=LicenseUpdate,
-    response=LicenseResource,
-)
-def patch_license(license_id: int) -> Response:
-    session = get_session()
-    user = get_user()
-    lic = get_scoped(session, License, license_id, user)
-    data = validate(LicenseUpdate, json_body())
-    licenses.update_license(session, user=user, lic=lic, data=data)
-    session.commit()
-    return one(LicenseResource, lic)
-
-
-@operation(
-    "/licenses/<int:license_id>",
-    "DELETE",
-    summary="Delete a license created by mistake (district IT)",
-    tag="licenses",
-    status=204,
-)
-def delete_license(license_id: int) -> Response:
-    return _delete(License, "license", license_id)
-
-
-def _delete(model: Any, subject: str, ident: int) -> Response:
-    session = get_session()
-    user = get_user()
-    obj = get_scoped(session, model, ident, user)
-    agreements.delete_agreement(session, user=user, subject=subject, obj=obj)
-    session.commit()
-    return Response(status=204)
-
-
-# --- service contracts -------------------------------------------------------------
-
-
-@operation(
-    "/contracts",
-    "GET",
-    summary="List service contracts",
-    tag="contracts",
-    response=ContractResource,
-    many=True,
-    query=CONTRACT_FILTERS,
-)
-def list_contracts() -> Response:
-    return _list(ServiceContract, ContractResource, CONTRACT_FILTERS)
-
-
-@operation(
-    "/contracts/<int:contract_id>",
-    "GET",
-    summary="Get a service contract",
-    tag="contracts",
-    response=ContractResource,
-)
-def get_contract(contract_id: int) -> Response:
-    found = get_scoped(get_session(), ServiceContract, contract_id, get_user())
-    return one(ContractResource, found)
-
-
-@operation(
-    "/contracts",
-    "POST",
-    summary="Add a service contract (district IT); its term fields are derived",
-    tag="contracts",
-    request=ServiceContractCreate,
-    response=ContractResource,
-    status=201,
-)
-def create_contract() -> Response:
-    session = get_session()
-    data = validate(ServiceContractCreate, json_body())
-    found = contracts.create_contract(session, user=get_user(), data=data)
-    session.commit()
-    return one(ContractResource, found, status=201)
-
-
-@operation(
-    "/contracts/<int:contract_id>",
-    "PATCH",
-    summary="Change a service contract (district IT); send the version you read",
-    tag="contracts",
-    request=ServiceContractUpdate,
-    response=ContractResource,
-)
-def patch_contract(contract_id: int) -> Response:
-    session = get_session()
-    user = get_user()
-    found = get_scoped(session, ServiceContract, contract_id, user)
-    data = validate(ServiceContractUpdate, json_body())
-    contracts.update_contract(session, user=user, contract=found, data=data)
-    session.commit()
-    return one(ContractResource, found)
-
-
-@operation(
-    "/contracts/<int:contract_id>",
-    "DELETE",
-    summary="Delete a service contract created by mistake (district IT)",
-    tag="contracts",
-    status=204,
-)
-def delete_contract(contract_id: int) -> Response:
-    return _delete(ServiceContract, "contract", contract_id)

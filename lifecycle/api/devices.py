@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Response, jsonify, request
+from flask import Response
 from pydantic import BaseModel
 from sqlmodel import col, select
 
@@ -24,9 +24,18 @@ from ..forms import validate
 from ..inventory import devices as services
 from ..models import Device, DeviceCreate, DeviceUpdate
 from ..models.base import MoneyOut
-from ..paging import id_page, parse_limit
 from ..tenancy import get_scoped, scoped, writable_district
-from .frame import QueryParam, dump, filters, json_body, one, operation
+from .frame import (
+    QueryParam,
+    date_range,
+    dump,
+    enum_value,
+    filters,
+    items_page,
+    json_body,
+    one,
+    operation,
+)
 
 
 class DeviceResource(BaseModel):
@@ -61,13 +70,6 @@ READ_ONLY = ("id", "district_id", "refresh_due", "refresh_reason")
 WRITABLE = frozenset(DeviceUpdate.model_fields)
 
 
-def _dates(name: str, what: str) -> list[QueryParam]:
-    return [
-        QueryParam(f"{name}_before", date, f"{what} strictly before this date"),
-        QueryParam(f"{name}_after", date, f"{what} on or after this date"),
-    ]
-
-
 FILTERS = [
     QueryParam("district_id", int, "cooperative staff: one member district"),
     QueryParam("school_id", int),
@@ -78,11 +80,11 @@ FILTERS = [
     QueryParam("funding_source", str),
     QueryParam("asset_tag", str),
     QueryParam("serial", str),
-    *_dates("due", "refresh due"),
-    *_dates("refresh_due", "refresh due"),
-    *_dates("warranty_end", "warranty end"),
-    *_dates("aue_date", "AUE date"),
-    *_dates("purchase_date", "purchase date"),
+    *date_range("due", "refresh due"),
+    *date_range("refresh_due", "refresh due"),
+    *date_range("warranty_end", "warranty end"),
+    *date_range("aue_date", "AUE date"),
+    *date_range("purchase_date", "purchase date"),
 ]
 ENUMS: dict[str, type[StrEnum]] = {"status": DeviceStatus, "category": DeviceCategory}
 # `due` is the §6 short name of refresh_due.
@@ -104,11 +106,7 @@ def _where(values: dict[str, Any]) -> list[sa.ColumnElement[bool]]:
             clauses.append(column < value if edge == "before" else column >= value)
             continue
         if name in ENUMS:
-            try:
-                value = ENUMS[name](value)
-            except ValueError as exc:
-                choices = ", ".join(m.value for m in ENUMS[name])
-                raise ValidationFailed({name: f"must be one of: {choices}"}) from exc
+            value = enum_value(name, ENUMS[name], value)
         clauses.append(col(getattr(Device, name)) == value)
     return clauses
 
@@ -124,20 +122,7 @@ def _where(values: dict[str, Any]) -> list[sa.ColumnElement[bool]]:
 )
 def list_devices() -> Response:
     stmt = scoped(select(Device), Device, get_user()).where(*_where(filters(FILTERS)))
-    id_column: Any = col(Device.id)
-    result = id_page(
-        get_session(),
-        stmt,
-        id_column,
-        limit=parse_limit(request.args.get("limit")),
-        cursor=request.args.get("cursor"),
-    )
-    return jsonify(
-        {
-            "items": [dump(DeviceResource, d) for d in result.items],
-            "next_cursor": result.next_cursor,
-        }
-    )
+    return items_page(get_session(), stmt, Device, DeviceResource)
 
 
 @operation(

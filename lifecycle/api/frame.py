@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
@@ -117,13 +117,28 @@ def one(model: type[BaseModel], obj: Any, status: int = 200) -> Response:
     return response
 
 
+def enum_value(name: str, enum: type[Enum], raw: Any) -> Any:
+    """A filter value as a member of its enum, or a 422 that lists the choices."""
+    try:
+        return enum(raw)
+    except ValueError as exc:
+        choices = ", ".join(str(m.value) for m in enum)
+        raise ValidationFailed({name: f"must be one of: {choices}"}) from exc
+
+
+def enum_values(
+    values: dict[str, Any], enums: Mapping[str, type[Enum]]
+) -> dict[str, Any]:
+    """Parsed filters with the enum-valued ones (named in `enums`) as members."""
+    for name, enum in enums.items():
+        if name in values:
+            values[name] = enum_value(name, enum, values[name])
+    return values
+
+
 def _parse(param: QueryParam, raw: str) -> Any:
     if isinstance(param.kind, type) and issubclass(param.kind, Enum):
-        try:
-            return param.kind(raw)
-        except ValueError as exc:
-            choices = ", ".join(str(m.value) for m in param.kind)
-            raise ValidationFailed({param.name: f"must be one of: {choices}"}) from exc
+        return enum_value(param.name, param.kind, raw)
     try:
         if param.kind is int:
             return int(raw)
@@ -141,6 +156,15 @@ def _parse(param: QueryParam, raw: str) -> Any:
         }
         raise ValidationFailed({param.name: f"must be {kind[param.kind]}"}) from exc
     return raw
+
+
+def date_range(name: str, what: str | None = None) -> list[QueryParam]:
+    """`<name>_before` and `<name>_after` filters of a date field (see apply_filters)."""
+    what = what or name
+    return [
+        QueryParam(f"{name}_before", date, f"{what} strictly before this date"),
+        QueryParam(f"{name}_after", date, f"{what} on or after this date"),
+    ]
 
 
 PAGING_PARAMS = [
@@ -187,6 +211,13 @@ def page(
 ) -> Response:
     """A list response: {"items": [...], "next_cursor": ...}, ordered by id."""
     stmt = apply_filters(stmt, model, filters(params))
+    return items_page(session, stmt, model, read)
+
+
+def items_page(
+    session: Session, stmt: Select[Any], model: type, read: type[BaseModel]
+) -> Response:
+    """One cursor page of `stmt` in id order, as {"items": [...], "next_cursor": ...}."""
     result = id_page(
         session,
         stmt,

@@ -11,20 +11,28 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from flask import Response, jsonify, request
+from flask import Response
 from pydantic import BaseModel
-from sqlmodel import col, select
+from sqlmodel import select
 
 from ..auth import get_user
 from ..db import get_session
 from ..enums import ObligationKind, ObligationState
-from ..errors import ValidationFailed
 from ..models import Obligation
 from ..models.base import MoneyOut
-from ..paging import id_page, parse_limit
 from ..renewals import actions
 from ..tenancy import get_scoped, scoped
-from .frame import QueryParam, apply_filters, dump, filters, json_body, one, operation
+from .frame import (
+    QueryParam,
+    apply_filters,
+    date_range,
+    enum_values,
+    filters,
+    items_page,
+    json_body,
+    one,
+    operation,
+)
 
 
 class ObligationRead(BaseModel):
@@ -57,13 +65,6 @@ class VersionRequest(BaseModel):
     version: int
 
 
-def _dates(field: str) -> list[QueryParam]:
-    return [
-        QueryParam(f"{field}_before", date, f"{field} strictly before this date"),
-        QueryParam(f"{field}_after", date, f"{field} on or after this date"),
-    ]
-
-
 FILTERS = [
     QueryParam("kind", str, "refresh | warranty | license_renewal | contract_renewal"),
     QueryParam("state", str, "upcoming | notified | acknowledged | snoozed | ..."),
@@ -75,7 +76,7 @@ FILTERS = [
     # `due_before` / `due_after` filter due_date (the names DESIGN §6 uses).
     QueryParam("due_before", date, "due_date strictly before this date"),
     QueryParam("due_after", date, "due_date on or after this date"),
-    *_dates("decide_by"),
+    *date_range("decide_by"),
 ]
 ENUMS: dict[str, type[StrEnum]] = {"kind": ObligationKind, "state": ObligationState}
 
@@ -90,34 +91,14 @@ ENUMS: dict[str, type[StrEnum]] = {"kind": ObligationKind, "state": ObligationSt
     query=FILTERS,
 )
 def list_obligations() -> Response:
-    values = filters(FILTERS)
-    for name, enum in ENUMS.items():
-        if name in values:
-            try:
-                values[name] = enum(values[name])
-            except ValueError as exc:
-                choices = ", ".join(m.value for m in enum)
-                raise ValidationFailed({name: f"must be one of: {choices}"}) from exc
+    values = enum_values(filters(FILTERS), ENUMS)
     for short in ("due_before", "due_after"):
         if short in values:
             values[short.replace("due_", "due_date_")] = values.pop(short)
     stmt = apply_filters(
         scoped(select(Obligation), Obligation, get_user()), Obligation, values
     )
-    id_column: Any = col(Obligation.id)
-    result = id_page(
-        get_session(),
-        stmt,
-        id_column,
-        limit=parse_limit(request.args.get("limit")),
-        cursor=request.args.get("cursor"),
-    )
-    return jsonify(
-        {
-            "items": [dump(ObligationRead, row) for row in result.items],
-            "next_cursor": result.next_cursor,
-        }
-    )
+    return items_page(get_session(), stmt, Obligation, ObligationRead)
 
 
 @operation(
