@@ -12,13 +12,11 @@ import math
 import random
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from functools import cache
 from typing import Any, Protocol
 
 import sqlalchemy as sa
-from dateutil.relativedelta import relativedelta
 from flask import Flask
 from sqlmodel import Session, col, select
 
@@ -26,7 +24,8 @@ from . import audit
 from . import demo_data as data
 from .auth import hash_password
 from .db import get_db
-from .enums import CoverageType, DeviceCategory, DeviceStatus, RenewalType
+from .demo_inventory import CENTS, C, Terms, allocate, device_rows, tier_price
+from .enums import CoverageType, DeviceStatus, RenewalType
 from .models import (
     CatalogItem,
     CategoryPolicy,
@@ -44,7 +43,7 @@ from .models import (
     Vendor,
     utcnow,
 )
-from .refdata import aue_date, census_district, erate_c2_discount, synthetic_enrollment
+from .refdata import census_district, erate_c2_discount, synthetic_enrollment
 
 DEMO_PASSWORD = "lifecycle-demo"  # noqa: S105 - shown to every demo visitor on purpose
 DEMO_LOGINS: list[tuple[str, str]] = [
@@ -52,15 +51,6 @@ DEMO_LOGINS: list[tuple[str, str]] = [
 ]
 SEED = 2026
 CHUNK = 2000
-CENTS = Decimal("0.01")
-C = DeviceCategory
-NETWORK = frozenset({C.NETWORK_SWITCH, C.WIRELESS_AP, C.FIREWALL, C.UPS})
-PERSONAL = frozenset({C.CHROMEBOOK, C.LAPTOP, C.DESKTOP, C.TABLET})
-_STATUSES = [s for s in DeviceStatus if s != DeviceStatus.ON_ORDER]
-_ALNUM = "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"
-# Device columns the demo leaves at their empty value (derived ones included).
-_EMPTY: dict[str, Any] = {"eol_date": None, "lifespan_months": None, "notes": ""}
-_EMPTY |= {"assigned_to": "", "version": 1, "refresh_due": None, "refresh_reason": ""}
 
 
 class _Row(Protocol):
@@ -70,24 +60,6 @@ class _Row(Protocol):
 def _id(row: _Row) -> int:
     assert row.id is not None, "flush before reading the id"
     return row.id
-
-
-def tier_price(list_price: Decimal, scheme: str, qty: int) -> Decimal:
-    """The unit price at the highest tier of `scheme` that `qty` units reach."""
-    pct = max(p for min_qty, p in data.TIER_SCHEMES[scheme] if qty >= min_qty)
-    return (list_price * (100 - pct) / 100).quantize(CENTS, ROUND_HALF_UP)
-
-
-def _group(category: DeviceCategory) -> str:
-    if category == C.CHROMEBOOK:
-        return "chromebook"
-    return "network" if category in NETWORK else "other"
-
-
-def _scheme(category: DeviceCategory) -> str:
-    if category in PERSONAL:
-        return "device"
-    return "network" if category in NETWORK else "display"
 
 
 @dataclass
@@ -125,7 +97,7 @@ def seed_demo(app: Flask, *, devices: int = 20_000, today: date | None = None) -
         _catalog(ctx, _id(coop))
         districts = _districts(ctx, _id(coop))
         _users(ctx, districts[0][0])
-        shares = _allocate(devices, [d.enrollment for d, _ in districts])
+        shares = allocate(devices, [d.enrollment for d, _ in districts])
         for (district, spec), count in zip(districts, shares, strict=True):
             _fill_district(ctx, district, spec, count)
         t = ctx.totals
@@ -134,17 +106,6 @@ def seed_demo(app: Flask, *, devices: int = 20_000, today: date | None = None) -
             f"{t['schools']} schools, {t['devices']:,} devices, {t['licenses']} "
             f"licenses, {t['contracts']} service contracts, {t['users']} demo logins."
         )
-
-
-def _allocate(total: int, weights: list[int]) -> list[int]:
-    """Split `total` in proportion to `weights`, exactly (largest remainder first)."""
-    whole = sum(weights) or 1
-    raw = [total * w / whole for w in weights]
-    shares = [math.floor(r) for r in raw]
-    order = sorted(range(len(raw)), key=lambda i: raw[i] - shares[i], reverse=True)
-    for i in order[: total - sum(shares)]:
-        shares[i] += 1
-    return shares
 
 
 def _catalog(ctx: _Ctx, coop_id: int) -> None:
@@ -277,7 +238,17 @@ def _fill_district(
 ) -> None:
     s, district_id = ctx.session, _id(district)
     schools = list(s.exec(select(School).where(School.district_id == district_id)))
-    rows = _device_rows(ctx, district_id, spec, schools, count)
+    rows = device_rows(
+        ctx.rng,
+        ctx.today,
+        district_id,
+        spec,
+        schools,
+        count,
+        items=ctx.items,
+        vehicle_id=ctx.vehicle_id,
+        now=utcnow(),
+    )
     for start in range(0, len(rows), CHUNK):
         s.exec(sa.insert(Device), params=rows[start : start + CHUNK])
     ctx.totals["devices"] += len(rows)
@@ -298,200 +269,6 @@ def _fill_district(
     )
 
 
-def _device_rows(
-    ctx: _Ctx,
-    district_id: int,
-    spec: data.DemoDistrict,
-    schools: list[School],
-    count: int,
-) -> list[dict[str, Any]]:
-    rng, today = ctx.rng, ctx.today
-    teaching = [sc for sc in schools if sc.enrollment]
-    office = next(sc for sc in schools if sc.level == "district")
-    sizes = [sc.enrollment or 0 for sc in teaching]
-    mix = data.CATEGORY_MIX
-    # Each (model, year) is a cohort: one summer order, warranty and funding source.
-    cohorts: dict[tuple[str, int], tuple[date, int, str]] = {}
-    picks: list[tuple[data.ModelSpec, int, date, School]] = []
-    for category in rng.choices(list(mix), list(mix.values()), k=count):
-        years, weights = _years_offered(category)
-        year = rng.choices(years, weights)[0]
-        models, preference = _models_offered(category, year, spec.chromebook_maker)
-        model = rng.choices(models, preference)[0]
-        if (model.name, year) not in cohorts:
-            cohorts[(model.name, year)] = _cohort(rng, category, year)
-        bought = cohorts[(model.name, year)][0]
-        if rng.random() < 0.2:  # top-ups and replacements outside the summer order
-            bought = min(date(year, 1, 2) + timedelta(days=rng.randint(0, 360)), today)
-        if category == C.FIREWALL:
-            school = office
-        elif category in NETWORK:
-            school = rng.choice(schools)
-        else:
-            school = rng.choices(teaching, sizes)[0]
-        picks.append((model, year, bought, school))
-    picks.sort(key=lambda p: (p[2], p[0].category, p[0].name))
-    cohort_size = Counter((m.name, y) for m, y, _, _ in picks)
-    aue = {m.name: aue_date(m.name) for m, *_ in picks if m.category == C.CHROMEBOOK}
-    serials: set[str] = set()
-    now = utcnow()
-    rows: list[dict[str, Any]] = []
-    for n, (model, year, bought, school) in enumerate(picks, start=1):
-        _ordered, warranty_months, funding = cohorts[(model.name, year)]
-        serial = _serial(rng, model.serial)
-        while serial in serials:
-            serial = _serial(rng, model.serial)
-        serials.add(serial)
-        size = cohort_size[(model.name, year)]
-        vehicle = "net" if model.category in NETWORK else "euc"
-        rows.append(
-            {
-                "district_id": district_id,
-                "school_id": school.id,
-                "asset_tag": f"{spec.tag_prefix}-{n:06d}",
-                "serial": serial,
-                "model": model.name,
-                "catalog_item_id": ctx.items[model.sku] if model.sku else None,
-                "category": model.category.value,
-                "status": _status(rng, today, bought, aue.get(model.name)).value,
-                "purchase_date": bought,
-                "purchase_cost": tier_price(
-                    model.list_price, _scheme(model.category), size
-                ),
-                "funding_source": funding,
-                "vehicle_id": ctx.vehicle_id(vehicle, bought) if model.sku else None,
-                "warranty_end": bought + relativedelta(months=warranty_months),
-                "aue_date": aue.get(model.name),
-                "created_at": now,
-                "updated_at": now,
-                **_EMPTY,
-            }
-        )
-    return rows
-
-
-def _cohort(
-    rng: random.Random, category: DeviceCategory, year: int
-) -> tuple[date, int, str]:
-    """A cohort's summer order date, warranty months and funding source."""
-    group = _group(category)
-    if group == "network" and rng.random() < 0.8:
-        funding = "E-Rate"
-    else:
-        sources = data.FUNDING_BY_YEAR[year]
-        funding = rng.choices([f for f, _ in sources], [w for _, w in sources])[0]
-    ordered = date(year, 6, 1) + timedelta(days=rng.randint(0, 91))
-    return ordered, rng.choice(data.WARRANTY_MONTHS[group]), funding
-
-
-@cache
-def _models_offered(
-    category: DeviceCategory, year: int, maker: str
-) -> tuple[list[data.ModelSpec], list[int]]:
-    """The models on sale that year, and weights that favour the district's maker."""
-    models = [
-        m
-        for m in data.MODELS
-        if m.category == category and m.first_year <= year <= m.last_year
-    ]
-    return models, [6 if m.maker == maker else 1 for m in models]
-
-
-@cache
-def _years_offered(category: DeviceCategory) -> tuple[list[int], list[int]]:
-    weights = data.YEAR_WEIGHTS[_group(category)]
-    offered = [
-        (year, weight)
-        for year, weight in zip(data.YEARS, weights, strict=True)
-        if _models_offered(category, year, "")[0]
-    ]
-    return [y for y, _ in offered], [w for _, w in offered]
-
-
-def _status(
-    rng: random.Random, today: date, bought: date, aue: date | None
-) -> DeviceStatus:
-    """Older devices are likelier retired or lost; most past their AUE are pulled."""
-    age = (today - bought).days / 365.25
-    if aue is not None and aue < today:
-        weights = [25, 5, 2, 8, 60]
-    elif age > 7:
-        weights = [45, 6, 2, 7, 40]
-    elif age > 5:
-        weights = [72, 6, 3, 4, 15]
-    else:
-        weights = [88, 5, 3, 2, 2]
-    return rng.choices(_STATUSES, weights)[0]
-
-
-def _serial(rng: random.Random, pattern: str) -> str:
-    """Fill a serial pattern: '#' a digit, '?' a letter or digit."""
-    return "".join(
-        rng.choice("0123456789")
-        if ch == "#"
-        else rng.choice(_ALNUM)
-        if ch == "?"
-        else ch
-        for ch in pattern
-    )
-
-
-@dataclass
-class _Terms:
-    """An agreement's original start and the term it is in now (renewed into)."""
-
-    start: date
-    initial: int
-    renewal: int
-    current: int
-
-    @classmethod
-    def draw(
-        cls, rng: random.Random, today: date, initial: int, renewal: int, most: int
-    ) -> _Terms:
-        """Terms whose current one ends 1–14 months ahead, after 0–`most` renewals."""
-        renewals = rng.randint(0, most if initial <= 12 else min(most, 1))
-        running = renewal if renewals else initial  # the current term must hold today
-        ahead = rng.randint(1, min(14, running))
-        next_start = today.replace(day=1) + relativedelta(months=ahead)
-        start = next_start - relativedelta(months=initial + renewals * renewal)
-        return cls(start, initial, renewal, renewals + 1)
-
-    def history(
-        self,
-        subject: tuple[str, int, int],
-        price: Decimal,
-        escalator: Decimal = Decimal(0),
-        seats: int | None = None,
-    ) -> list[dict[str, Any]]:
-        """TermRecord rows for terms 1..current, each priced back from today's price.
-
-        Recording the current term says it was renewed into: without it, the first scan
-        would lapse every express agreement past its first term.
-        """
-        subject_type, subject_id, district_id = subject
-        rows: list[dict[str, Any]] = []
-        began = self.start
-        for n in range(1, self.current + 1):
-            months = self.initial + (n - 1) * self.renewal  # from the ORIGINAL start
-            end = self.start + relativedelta(months=months) - timedelta(days=1)
-            factor = (1 + escalator / 100) ** (self.current - n)
-            rows.append(
-                {
-                    "district_id": district_id,
-                    "subject_type": subject_type,
-                    "subject_id": subject_id,
-                    "term_number": n,
-                    "start": began,
-                    "end": end,
-                    "price": (price / factor).quantize(CENTS, ROUND_HALF_UP),
-                    "seats": seats,
-                }
-            )
-            began = end + timedelta(days=1)
-        return rows
-
-
 def _licenses(
     ctx: _Ctx, district: District, high: School, working: Counter[str]
 ) -> None:
@@ -504,7 +281,7 @@ def _licenses(
     optional = [s for s in data.LICENSES[data.CORE_LICENSES :] if basis[s.basis]]
     picked = rng.sample(optional, min(len(optional), 6 + students // 12000))
     items = {spec.sku: spec for spec in data.CATALOG}
-    added: list[tuple[License, _Terms]] = []
+    added: list[tuple[License, Terms]] = []
     for spec in data.LICENSES[: data.CORE_LICENSES] + picked:
         wanted = basis[spec.basis] * spec.coverage
         if spec.basis == "aps":  # one license per access point, all in use
@@ -512,7 +289,7 @@ def _licenses(
         else:
             seats = max(25, math.ceil(wanted / 25) * 25)
             used = int(seats * rng.uniform(0.55, 0.98))
-        terms = _Terms.draw(rng, ctx.today, spec.initial_months, spec.renewal_months, 3)
+        terms = Terms.draw(rng, ctx.today, spec.initial_months, spec.renewal_months, 3)
         start = terms.start
         item = items.get(spec.sku or "")
         funding = rng.choice(["General Fund", "General Fund", "Title IV-A", "Title I"])
@@ -580,9 +357,9 @@ def _contracts(
         if coverage == CoverageType.DEVICES and not covered:
             continue
         lists_devices = coverage == CoverageType.DEVICES
-        terms = _Terms.draw(rng, ctx.today, spec.months, spec.months, 3)
+        terms = Terms.draw(rng, ctx.today, spec.months, spec.months, 3)
         if lists_devices:  # bought for devices whose factory warranty just ran out
-            terms = _Terms.draw(rng, ctx.today, spec.months, spec.months, 0)
+            terms = Terms.draw(rng, ctx.today, spec.months, spec.months, 0)
         start = terms.start
         is_site = coverage == CoverageType.SITE
         category = C(spec.coverage) if coverage == CoverageType.CATEGORY else None
