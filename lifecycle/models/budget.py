@@ -41,4 +41,4 @@ class Scenario(Versioned, Timestamps, table=True):
     district_id: int = Field(foreign_key="districts.id", index=True)
     name: str = Field(max_length=120)
     settings: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
-    created_by_id: int | None = Field(default=None, foreign_key="users.id")
+    created_by_id: int | None = Field(default=None, foreign_key="users.id", index=True)

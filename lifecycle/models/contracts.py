@@ -179,4 +179,4 @@ class TermRecord(SQLModel, table=True):
     price: Decimal = money_field(default=Decimal("0.00"))
     seats: int | None = None
     recorded_at: datetime = created_field()
-    recorded_by_id: int | None = Field(default=None, foreign_key="users.id")
+    recorded_by_id: int | None = Field(default=None, foreign_key="users.id", index=True)

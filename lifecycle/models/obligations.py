@@ -46,7 +46,9 @@ class Obligation(Timestamps, table=True):
     )
     snoozed_until: date | None = None
     acknowledged_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
-    acknowledged_by_id: int | None = Field(default=None, foreign_key="users.id")
+    acknowledged_by_id: int | None = Field(
+        default=None, foreign_key="users.id", index=True
+    )
     owner_id: int | None = Field(default=None, foreign_key="users.id", index=True)
 
 

@@ -61,4 +61,6 @@ class Commitment(Versioned, Timestamps, table=True):
     suggested_qty: int = Field(default=0, ge=0)
     committed_qty: int | None = Field(default=None, ge=0)
     committed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
-    committed_by_id: int | None = Field(default=None, foreign_key="users.id")
+    committed_by_id: int | None = Field(
+        default=None, foreign_key="users.id", index=True
+    )
