@@ -54,6 +54,13 @@ def parse_list(
         return listing.ListQuery(), exc.fields
 
 
+def key_by_sort(
+    spec: listing.ListSpec, key_for: Callable[[str], RowKey]
+) -> Callable[[listing.ListQuery], RowKey]:
+    """The cursor key of a list's rows, chosen by the column the query sorts on."""
+    return lambda query: key_for(spec.sort_key(query.sort)[0].name)
+
+
 def load_list(
     spec: listing.ListSpec,
     stmt: listing.AnySelect,

@@ -5,21 +5,20 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response
 from sqlmodel import Session, col, select
 
 from .. import listing
 from ..auth import get_user
 from ..db import get_session
 from ..enums import DeviceCategory, ItemKind, PriceUnit
-from ..errors import ValidationFailed
-from ..htmx import is_fragment, render
+from ..htmx import render
+from ..listviews import key_by_sort, load_list, render_list
 from ..models import ContractVehicle, Vendor
 from . import services
 
 bp = Blueprint("catalog", __name__, url_prefix="/catalog")
 
-RESULT_BLOCKS = ["results", "count_oob", "summary_oob"]
 ITEM_LABELS = {f.name: f.label for f in services.ITEM_SPEC.filters}
 VEHICLE_LABELS = {f.name: f.label for f in services.VEHICLE_SPEC.filters}
 UNITS = {
@@ -28,13 +27,6 @@ UNITS = {
     PriceUnit.PER_STUDENT: "per student",
     PriceUnit.PER_YEAR: "per year",
 }
-
-
-def _parse(spec: listing.ListSpec) -> tuple[listing.ListQuery, dict[str, str]]:
-    try:
-        return listing.parse_query(spec, request.args), {}
-    except ValidationFailed as exc:
-        return listing.ListQuery(), exc.fields
 
 
 def _choices(session: Session) -> dict[str, Any]:
@@ -70,46 +62,46 @@ def index() -> Response:
     """Catalog items: search, filters, sort, keyset pages, each with its best tier."""
     get_user()
     session = get_session()
-    spec = services.ITEM_SPEC
-    query, errors = _parse(spec)
-    key = services.item_row_key(spec.sort_key(query.sort)[0].name)
-    page = listing.page(session, spec, services.item_list_stmt(), query, row_key=key)
-    context: dict[str, Any] = {
-        "page": page,
-        "query": query,
-        "errors": errors,
-        "labels": ITEM_LABELS,
-        "bands": _tier_table(session, page.rows),
-        "units": UNITS,
-    }
-    status = 422 if errors else 200
-    if is_fragment():
-        return render("catalog/items.html", RESULT_BLOCKS, status=status, **context)
-    return render("catalog/items.html", status=status, **context, **_choices(session))
+    query, page, errors = load_list(
+        services.ITEM_SPEC,
+        services.item_list_stmt(),
+        row_key=key_by_sort(services.ITEM_SPEC, services.item_row_key),
+    )
+    return render_list(
+        "catalog/items.html",
+        errors=errors,
+        full=lambda: _choices(session),
+        page=page,
+        query=query,
+        labels=ITEM_LABELS,
+        bands=_tier_table(session, page.rows),
+        units=UNITS,
+    )
 
 
 @bp.get("/vehicles")
 def vehicles() -> Response:
     get_user()
     session = get_session()
-    spec = services.VEHICLE_SPEC
-    query, errors = _parse(spec)
-    key = services.vehicle_row_key(spec.sort_key(query.sort)[0].name)
-    page = listing.page(session, spec, services.vehicle_list_stmt(), query, row_key=key)
-    context: dict[str, Any] = {
-        "page": page,
-        "query": query,
-        "errors": errors,
-        "labels": VEHICLE_LABELS,
-        "today": datetime.now(UTC).date(),
-        "state": services.vehicle_state,
-    }
-    status = 422 if errors else 200
-    if is_fragment():
-        return render("catalog/vehicles.html", RESULT_BLOCKS, status=status, **context)
-    vendors = session.exec(select(Vendor.id, Vendor.name).order_by(col(Vendor.name)))
-    return render(
-        "catalog/vehicles.html", status=status, vendors=list(vendors.all()), **context
+    query, page, errors = load_list(
+        services.VEHICLE_SPEC,
+        services.vehicle_list_stmt(),
+        row_key=key_by_sort(services.VEHICLE_SPEC, services.vehicle_row_key),
+    )
+
+    def vendors() -> dict[str, Any]:
+        rows = session.exec(select(Vendor.id, Vendor.name).order_by(col(Vendor.name)))
+        return {"vendors": list(rows.all())}
+
+    return render_list(
+        "catalog/vehicles.html",
+        errors=errors,
+        full=vendors,
+        page=page,
+        query=query,
+        labels=VEHICLE_LABELS,
+        today=datetime.now(UTC).date(),
+        state=services.vehicle_state,
     )
 
 

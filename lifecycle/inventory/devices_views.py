@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, flash, request, url_for
+from flask import Blueprint, Response, request, url_for
 
-from .. import listing
 from ..auth import get_user
 from ..db import get_session
-from ..enums import DeviceCategory, DeviceStatus, Role
-from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
+from ..enums import DeviceCategory, DeviceStatus
+from ..errors import Conflict, ValidationFailed
 from ..forms import form_data, validate
 from ..htmx import is_fragment, redirect_to, render
+from ..listviews import (
+    done,
+    export_csv,
+    form_values,
+    form_version,
+    inline_field,
+    is_district_it,
+    load_list,
+    render_list,
+    require_district_it,
+    run_bulk,
+    save_field,
+    submit,
+)
 from ..models import Device, DeviceCreate, DeviceUpdate, User
 from ..records import history
 from ..tenancy import get_scoped
@@ -46,12 +58,11 @@ LIST_BLOCKS = ["results", "count_oob", "summary_oob", "sort_oob"]
 
 
 def can_edit(user: User) -> bool:
-    return Role(user.role) is Role.DISTRICT_IT
+    return is_district_it(user)
 
 
 def _require_edit(user: User) -> None:
-    if not can_edit(user):
-        raise Forbidden("Only district IT staff can change devices.")
+    require_district_it(user, "devices")
 
 
 def _choices() -> dict[str, Any]:
@@ -65,46 +76,32 @@ def _choices() -> dict[str, Any]:
 def index() -> Response:
     user = get_user()
     session = get_session()
-    errors: dict[str, str] = {}
-    try:
-        query = listing.parse_query(services.SPEC, request.args)
-        page = listing.page(session, services.SPEC, services.list_stmt(user), query)
-    except ValidationFailed as exc:
-        # A bad filter or cursor: say so, and show the unfiltered list beneath.
-        errors = exc.fields
-        query = listing.ListQuery()
-        page = listing.page(session, services.SPEC, services.list_stmt(user), query)
-    context: dict[str, Any] = {
-        "page": page,
-        "query": query,
-        "errors": errors,
-        "labels": FILTER_LABELS,
-        "can_edit": can_edit(user),
-        "cross_district": services.cross_district(user),
-        **_choices(),
-    }
-    status = 422 if errors else 200
-    if is_fragment():
-        return render(
-            "inventory/devices/list.html",
-            LIST_BLOCKS,
-            status=status,
-            is_oob=True,
-            **context,
-        )
-    context["opts"] = options(session, user)
-    context["districts"] = (
-        district_choices(session, user) if context["cross_district"] else []
+    # A bad filter or cursor: say so, and show the unfiltered list beneath.
+    query, page, errors = load_list(
+        services.SPEC, services.list_stmt(user), recover=True
     )
-    return render("inventory/devices/list.html", status=status, **context)
+    cross_district = services.cross_district(user)
+    return render_list(
+        "inventory/devices/list.html",
+        errors=errors,
+        blocks=LIST_BLOCKS,
+        fragment={"is_oob": True},
+        full=lambda: {
+            "opts": options(session, user),
+            "districts": district_choices(session, user) if cross_district else [],
+        },
+        page=page,
+        query=query,
+        labels=FILTER_LABELS,
+        can_edit=can_edit(user),
+        cross_district=cross_district,
+        **_choices(),
+    )
 
 
 @bp.get("/export.csv")
 def export() -> Response:
     """The current filter as CSV, streamed, with no row cap."""
-    user = get_user()
-    query = listing.parse_query(services.SPEC, request.args)
-    stmt = listing.ordered(services.SPEC, services.list_stmt(user), query)
 
     def row(r: Any) -> list[Any]:
         d: Device = r[0]
@@ -115,14 +112,14 @@ def export() -> Response:
             d.assigned_to,
         ]  # fmt: skip
 
-    filename = f"devices-{datetime.now(UTC).date().isoformat()}.csv"
-    return listing.csv_response(stmt, CSV_HEADER, row, filename=filename)
+    stmt = services.list_stmt(get_user())
+    return export_csv(services.SPEC, stmt, CSV_HEADER, row, "devices")
 
 
 def _form(
-    *,
     device: Device | None,
     values: dict[str, Any],
+    *,
     errors: dict[str, str] | None = None,
     status: int = 200,
     conflict: dict[str, Any] | None = None,
@@ -141,33 +138,29 @@ def _form(
     )
 
 
-def _values(device: Device) -> dict[str, Any]:
-    values = device.model_dump()
-    return {k: ("" if v is None else getattr(v, "value", v)) for k, v in values.items()}
-
-
 @bp.get("/new")
 def new() -> Response:
     _require_edit(get_user())
-    return _form(device=None, values={"status": DeviceStatus.IN_SERVICE.value})
+    return _form(None, {"status": DeviceStatus.IN_SERVICE.value})
+
+
+def _create() -> Device:
+    data = validate(DeviceCreate, form_data(DeviceCreate, request.form))
+    return services.create_device(get_session(), user=get_user(), data=data)
 
 
 @bp.post("")
 def create() -> Response:
-    user = get_user()
-    _require_edit(user)
-    session = get_session()
-    try:
-        data = validate(DeviceCreate, form_data(DeviceCreate, request.form))
-        device = services.create_device(session, user=user, data=data)
-    except ValidationFailed as exc:
-        session.rollback()
-        return _form(
-            device=None, values=request.form.to_dict(), errors=exc.fields, status=422
-        )
-    session.commit()
-    flash(f"Device {device.asset_tag} added.", "success")
-    return redirect_to(url_for("devices.detail", device_id=device.id))
+    _require_edit(get_user())
+    return submit(
+        _create,
+        form=_form,
+        record=None,
+        then=lambda device: done(
+            f"Device {device.asset_tag} added.",
+            url_for("devices.detail", device_id=device.id),
+        ),
+    )
 
 
 def _load(device_id: int) -> Device:
@@ -208,7 +201,7 @@ def detail(device_id: int) -> Response:
 def edit(device_id: int) -> Response:
     _require_edit(get_user())
     device = _load(device_id)
-    return _form(device=device, values=_values(device))
+    return _form(device, form_values(device))
 
 
 def _update(device: Device, form: dict[str, Any] | None = None) -> Device:
@@ -226,33 +219,18 @@ def _update(device: Device, form: dict[str, Any] | None = None) -> Device:
 
 @bp.post("/<int:device_id>")
 def update(device_id: int) -> Response:
-    user = get_user()
-    _require_edit(user)
-    session = get_session()
+    _require_edit(get_user())
     device = _load(device_id)
-    values = request.form.to_dict()
-    try:
-        _update(device)
-    except ValidationFailed as exc:
-        session.rollback()
-        return _form(device=device, values=values, errors=exc.fields, status=422)
-    except Conflict as exc:
-        session.rollback()
-        return _form(
-            device=_load(device_id),
-            values=values,
-            status=409,
-            conflict=exc.extra.get("current", {}),
-        )
-    session.commit()
-    flash(f"Device {device.asset_tag} saved.", "success")
-    return redirect_to(url_for("devices.detail", device_id=device.id))
-
-
-def _field_name(field: str) -> str:
-    if field not in INLINE_FIELDS:
-        raise NotFound("That field cannot be edited here.")
-    return field
+    return submit(
+        lambda: _update(device),
+        form=_form,
+        record=device,
+        reload=lambda: _load(device_id),
+        then=lambda _: done(
+            f"Device {device.asset_tag} saved.",
+            url_for("devices.detail", device_id=device.id),
+        ),
+    )
 
 
 def _field(
@@ -285,58 +263,42 @@ def _field(
 
 @bp.get("/<int:device_id>/fields/<field>")
 def field_show(device_id: int, field: str) -> Response:
-    return _field(_load(device_id), _field_name(field), editing=False)
+    return _field(_load(device_id), inline_field(field, INLINE_FIELDS), editing=False)
 
 
 @bp.get("/<int:device_id>/fields/<field>/edit")
 def field_edit(device_id: int, field: str) -> Response:
     _require_edit(get_user())
     device = _load(device_id)
-    name = _field_name(field)
+    name = inline_field(field, INLINE_FIELDS)
     if not is_fragment():
         return redirect_to(url_for("devices.edit", device_id=device_id))
     return _field(device, name, editing=True)
+
+
+def _explain(exc: ValidationFailed, name: str) -> str:
+    """The field's own problem, or which other field stops the save and why."""
+    if name in exc.fields:
+        return exc.fields[name]
+    other, problem = next(iter(exc.fields.items()))
+    return f"cannot be saved: {other.replace('_', ' ')} {problem}"
 
 
 @bp.post("/<int:device_id>/fields/<field>")
 def field_save(device_id: int, field: str) -> Response:
     """Click-to-edit: save one field with the version the form was opened at."""
     _require_edit(get_user())
-    session = get_session()
     device = _load(device_id)
-    name = _field_name(field)
-    raw = request.form.get(name, "").strip()
-    form: dict[str, Any] = {"version": request.form.get("version"), name: raw or None}
-    if name in services.TEXT:
-        form[name] = raw
-    try:
-        _update(device, form)
-    except ValidationFailed as exc:
-        session.rollback()
-        if name in exc.fields:
-            error = exc.fields[name]
-        else:
-            other, problem = next(iter(exc.fields.items()))
-            error = f"cannot be saved: {other.replace('_', ' ')} {problem}"
-        return _field(device, name, editing=True, status=422, value=raw, error=error)
-    except Conflict:
-        session.rollback()
-        # The form keeps what the user typed and carries the current version; the
-        # message shows what the device holds now.
-        return _field(
-            _load(device_id), name, editing=True, status=409, conflict=True, value=raw
-        )
-    session.commit()
-    if not is_fragment():
-        return redirect_to(url_for("devices.detail", device_id=device_id))
-    return _field(device, name, editing=False)
-
-
-def _version() -> int:
-    try:
-        return int(request.form.get("version", ""))
-    except ValueError as exc:
-        raise ValidationFailed({"version": "is required"}) from exc
+    return save_field(
+        device,
+        inline_field(field, INLINE_FIELDS),
+        update=_update,
+        show=_field,
+        reload=lambda: _load(device_id),
+        text_fields=services.TEXT,
+        explain=_explain,
+        page_url=url_for("devices.detail", device_id=device_id),
+    )
 
 
 @bp.post("/<int:device_id>/retire")
@@ -350,7 +312,7 @@ def retire(device_id: int) -> Response:
             session,
             user=user,
             device=device,
-            data=DeviceUpdate(status=DeviceStatus.RETIRED, version=_version()),
+            data=DeviceUpdate(status=DeviceStatus.RETIRED, version=form_version()),
         )
     except Conflict:
         session.rollback()
@@ -362,8 +324,10 @@ def retire(device_id: int) -> Response:
             "still mean to.",
         )
     session.commit()
-    flash(f"Device {device.asset_tag} is retired; its history is kept.", "success")
-    return redirect_to(url_for("devices.detail", device_id=device_id))
+    return done(
+        f"Device {device.asset_tag} is retired; its history is kept.",
+        url_for("devices.detail", device_id=device_id),
+    )
 
 
 @bp.post("/<int:device_id>/delete")
@@ -379,8 +343,7 @@ def delete(device_id: int) -> Response:
         session.rollback()
         return _detail(_load(device_id), status=409, problem=exc.message)
     session.commit()
-    flash(f"Device {tag} deleted.", "success")
-    return redirect_to(url_for("devices.index"))
+    return done(f"Device {tag} deleted.", url_for("devices.index"))
 
 
 def _back() -> str:
@@ -404,22 +367,11 @@ BULK_VERBS = {
 @bp.post("/bulk")
 def bulk() -> Response:
     """Bulk actions on the selected devices: a POST form of checkboxes."""
-    user = get_user()
-    _require_edit(user)
-    session = get_session()
-    ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
-    action = request.form.get("action", "")
-    value = request.form.get("value") or request.form.get(f"value_{action}")
-    try:
-        changed = bulk_update(session, user=user, ids=ids, action=action, value=value)
-    except (ValidationFailed, Conflict) as exc:
-        session.rollback()
-        flash(" ".join([exc.message, *exc.fields.values()]), "error")
-        return redirect_to(_back())
-    session.commit()
-    if changed:
-        noun = "device" if changed == 1 else "devices"
-        flash(f"{changed} {noun} {BULK_VERBS[action]}.", "success")
-    else:
-        flash("Nothing to change: the selected devices already were.", "info")
-    return redirect_to(_back())
+    _require_edit(get_user())
+    return run_bulk(
+        bulk_update,
+        BULK_VERBS,
+        "device",
+        back=_back,
+        unchanged="Nothing to change: the selected devices already were.",
+    )

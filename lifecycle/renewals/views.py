@@ -18,6 +18,7 @@ from ..db import get_session
 from ..enums import ObligationKind, Role
 from ..errors import Conflict, ValidationFailed
 from ..htmx import is_fragment, redirect_to, render
+from ..listviews import parse_list, render_list
 from ..models import District, Obligation, School, User
 from ..tenancy import get_scoped, scoped
 from . import actions, calendar, queries
@@ -96,13 +97,6 @@ def _choices(user: User) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _query(args: Any) -> tuple[listing.ListQuery, dict[str, str]]:
-    try:
-        return listing.parse_query(queries.SPEC, args), {}
-    except ValidationFailed as exc:
-        return listing.ListQuery(), exc.fields
-
-
 def _list_context(
     user: User, query: listing.ListQuery, today: date, errors: dict[int, str]
 ) -> dict[str, Any]:
@@ -125,26 +119,27 @@ def _render_page(
     user = get_user()
     session = get_session()
     today = queries.today_of(session, user)
-    query, errors = _query(request.args)
-    context: dict[str, Any] = {
-        "query": query,
-        "errors": errors,
-        "labels": FILTER_LABELS,
-        "rc": _rc(user, today),
-        "stats": queries.stats(session, user, today),
-        "bell_oob": True,
+    query, errors = parse_list(queries.SPEC)
+    choices = _choices(user)
+    return render_list(
+        TEMPLATE,
+        errors=errors,
+        blocks=["results", "count_oob", "summary_oob", "chart_oob"],
+        status=status,
+        fragment={"bell_oob": True},
+        full=lambda: {
+            "bell_oob": False,
+            "schools": _schools(user),
+            "districts": _districts(user) if choices["cross_district"] else [],
+            "has_calendar": user.calendar_token_hash is not None,
+        },
+        query=query,
+        labels=FILTER_LABELS,
+        rc=_rc(user, today),
+        stats=queries.stats(session, user, today),
         **_list_context(user, query, today, row_errors or {}),
-        **_choices(user),
-    }
-    status = 422 if errors else status
-    if is_fragment():
-        blocks = ["results", "count_oob", "summary_oob", "chart_oob"]
-        return render(TEMPLATE, blocks, status=status, **context)
-    context["bell_oob"] = False
-    context["schools"] = _schools(user)
-    context["districts"] = _districts(user) if context["cross_district"] else []
-    context["has_calendar"] = user.calendar_token_hash is not None
-    return render(TEMPLATE, status=status, **context)
+        **choices,
+    )
 
 
 def _districts(user: User) -> list[tuple[int, str]]:
@@ -171,7 +166,7 @@ def _page_query() -> listing.ListQuery:
     """The filters of the page the action came from (htmx sends its URL)."""
     current = request.headers.get("HX-Current-URL", "")
     args = {k: v[0] for k, v in parse_qs(urlsplit(current).query).items() if v}
-    query, errors = _query(MultiDict(args))
+    query, errors = parse_list(queries.SPEC, MultiDict(args))
     return listing.ListQuery() if errors else query
 
 
