@@ -126,6 +126,12 @@ class ListQuery:
         return out
 
 
+def contains(text: str) -> str:
+    """An ILIKE pattern (escape character \\) for `text` anywhere, % and _ literal."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 def parse_query(spec: ListSpec, args: Mapping[str, str]) -> ListQuery:
     """Read search, filters, sort and cursor; collect every bad value before failing."""
     errors: dict[str, str] = {}

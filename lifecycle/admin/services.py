@@ -11,6 +11,7 @@ from ..audit import AUDITED
 from ..auth import hash_password, password_problem
 from ..enums import Role
 from ..errors import NotFound, ValidationFailed
+from ..listing import contains
 from ..models import (
     AuditEvent,
     Cooperative,
@@ -38,12 +39,6 @@ def _district_role_rules(role: Role, district_id: int | None, session: Session) 
 
 
 AUDITED_TYPES = tuple(AUDITED.values())
-
-
-def _contains(text: str) -> str:
-    """An ILIKE pattern (escape character \\) for `text` anywhere, % and _ literal."""
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 def temporary_password() -> str:
@@ -102,7 +97,7 @@ def list_users(
         District, col(District.id) == User.district_id
     )
     if q:
-        like = _contains(q)
+        like = contains(q.lower())
         stmt = stmt.where(
             col(User.email).ilike(like, escape="\\")
             | col(User.name).ilike(like, escape="\\")
@@ -151,7 +146,7 @@ def activity(
         stmt = stmt.where(col(AuditEvent.entity_type) == entity_type)
     if actor:
         stmt = stmt.where(
-            col(AuditEvent.actor_label).ilike(_contains(actor), escape="\\")
+            col(AuditEvent.actor_label).ilike(contains(actor.lower()), escape="\\")
         )
     if district_id is not None:
         stmt = stmt.where(col(AuditEvent.district_id) == district_id)

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, func, select
 
 from ..enums import DeviceCategory, ItemKind
 from ..errors import NotFound
-from ..listing import AnySelect, Filter, ListSpec, SortKey
+from ..listing import AnySelect, Filter, ListSpec, SortKey, contains
 from ..models import (
     CatalogItem,
     CatalogItemRead,
@@ -26,7 +26,6 @@ from ..models import (
     User,
     Vendor,
 )
-from ..org.services import contains
 from ..tenancy import scoped
 
 

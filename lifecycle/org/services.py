@@ -12,7 +12,7 @@ from sqlmodel import Session, col, func, select
 
 from ..enums import DeviceCategory
 from ..errors import Conflict, NotFound, ValidationFailed
-from ..listing import AnySelect, Filter, ListSpec, SortKey
+from ..listing import AnySelect, Filter, ListSpec, SortKey, contains
 from ..models import (
     ContractVehicle,
     Cooperative,
@@ -36,12 +36,6 @@ from ..tenancy import scoped, writable_district
 
 SCHOOL_NAME_TAKEN = {"name": "is already the name of another school in your district"}
 VENDOR_NAME_TAKEN = {"name": "is already a vendor"}
-
-
-def contains(text: str) -> str:
-    """An ILIKE pattern (escape character \\) for `text` anywhere, % and _ literal."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 def _flush_unique(session: Session, problem: dict[str, str]) -> None:

@@ -18,7 +18,15 @@ import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from ..enums import DeviceCategory, ObligationKind, ObligationState
-from ..listing import AnySelect, Filter, ListQuery, ListSpec, SortKey, filtered
+from ..listing import (
+    AnySelect,
+    Filter,
+    ListQuery,
+    ListSpec,
+    SortKey,
+    contains,
+    filtered,
+)
 from ..models import (
     Device,
     District,
@@ -70,13 +78,8 @@ SUBJECT: Any = sa.func.coalesce(
 )
 
 
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def _search(q: str) -> sa.ColumnElement[bool]:
-    like = _like(q)
+    like = contains(q)
     return sa.or_(
         col(Device.asset_tag).ilike(like, escape="\\"),
         col(Device.serial).ilike(like, escape="\\"),
