@@ -42,6 +42,14 @@ def pytest_report_header() -> list[str]:
     ]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests on the ``real_redis`` fixture share Redis with worker processes: mark them
+    so a run on fakeredis can deselect them (``-m "not redis_server"``)."""
+    for item in items:
+        if "real_redis" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.redis_server)
+
+
 # --- database ----------------------------------------------------------------
 
 

@@ -42,14 +42,15 @@ def test_money_is_numeric_with_cents():
     wrong = []
     for table in SQLModel.metadata.sorted_tables:
         for column in table.columns:
-            if any(
+            is_money = any(
                 column.name == n or column.name.endswith("_" + n) for n in money_names
-            ):
-                if not (
-                    isinstance(column.type, sa.Numeric)
-                    and (column.type.precision, column.type.scale) == (14, 2)
-                ):
-                    wrong.append(f"{table.name}.{column.name}: {column.type}")
+            )
+            exact = isinstance(column.type, sa.Numeric) and (
+                column.type.precision,
+                column.type.scale,
+            ) == (14, 2)
+            if is_money and not exact:
+                wrong.append(f"{table.name}.{column.name}: {column.type}")
     assert not wrong, wrong
 
 
