@@ -37,6 +37,7 @@ from ..listviews import (
 )
 from ..models import User
 from ..records import history
+from ..renewals.queries import obligations_of
 from ..tenancy import get_scoped
 from . import agreement_terms, agreements
 from .agreement_terms import Agreement
@@ -229,6 +230,10 @@ class AgreementPages:
             **term_context(view),
             **extra,
             events=history(session, entity_type=self.subject, entity_id=obj.id),
+            obligations=obligations_of(
+                session, subject_type=self.subject, subject_id=obj.id
+            ),
+            obligations_search={"q": self.name_of(obj), "state": "all"},
             can_edit=can_edit(user),
             opts=options(session, user, district_id=obj.district_id),
         )

@@ -29,6 +29,7 @@ from ..listviews import (
 )
 from ..models import Device, DeviceCreate, DeviceUpdate, User
 from ..records import history
+from ..renewals.queries import obligations_of
 from ..tenancy import get_scoped
 from . import devices as services
 from .devices_bulk import bulk_update
@@ -185,6 +186,10 @@ def _detail(device: Device, *, status: int = 200, problem: str = "") -> Response
         refresh=services.refresh_info(session, device),
         events=history(session, entity_type="device", entity_id=device.id or 0),
         contracts=services.contracts_covering(session, device),
+        obligations=obligations_of(
+            session, subject_type="device", subject_id=device.id or 0
+        ),
+        obligations_search={"q": device.asset_tag, "state": "all"},
         can_edit=can_edit(user),
         inline_fields=INLINE_FIELDS,
         opts=options(session, user, district_id=device.district_id),

@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from ..enums import DeviceCategory, ObligationKind, ObligationState
 from ..listing import (
@@ -288,3 +288,23 @@ def chart(
 def cross_district(user: User) -> bool:
     """Cooperative staff and administrators see every district (a district column)."""
     return district_filter(user) is None
+
+
+def obligations_of(
+    session: Session, *, subject_type: str, subject_id: int
+) -> list[Obligation]:
+    """Every obligation of one record (a device, license or contract), soonest first.
+
+    The caller has already loaded the record through the scoping helper.
+    """
+    stmt = (
+        select(Obligation)
+        .where(
+            col(Obligation.subject_type) == subject_type,
+            col(Obligation.subject_id) == subject_id,
+        )
+        .order_by(
+            col(Obligation.due_date), col(Obligation.kind), col(Obligation.term_number)
+        )
+    )
+    return list(session.exec(stmt).all())
