@@ -25,14 +25,18 @@ def _bool(value: str | None, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _int(name: str, default: int) -> int:
+def _int(name: str, default: int, *, low: int = 0, high: int | None = None) -> int:
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError as exc:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+    if value < low or (high is not None and value > high):
+        upper = "" if high is None else f" and at most {high}"
+        raise ConfigError(f"{name} must be at least {low}{upper}, got {value}")
+    return value
 
 
 @dataclass
@@ -71,7 +75,7 @@ class Settings:
                 os.environ.get("LIFECYCLE_EMBEDDED_WORKER"), redis_url is None
             ),
             smtp_host=os.environ.get("LIFECYCLE_SMTP_HOST", "localhost"),
-            smtp_port=_int("LIFECYCLE_SMTP_PORT", 1025),
+            smtp_port=_int("LIFECYCLE_SMTP_PORT", 1025, low=1, high=65535),
             smtp_user=os.environ.get("LIFECYCLE_SMTP_USER") or None,
             smtp_password=os.environ.get("LIFECYCLE_SMTP_PASSWORD") or None,
             smtp_starttls=_bool(os.environ.get("LIFECYCLE_SMTP_STARTTLS"), False),
@@ -80,7 +84,7 @@ class Settings:
             login_rate_limit=os.environ.get(
                 "LIFECYCLE_LOGIN_RATE_LIMIT", "10 per minute;50 per hour"
             ),
-            page_size=_int("LIFECYCLE_PAGE_SIZE", 50),
+            page_size=_int("LIFECYCLE_PAGE_SIZE", 50, low=1, high=500),
             trusted_proxies=_int("LIFECYCLE_TRUSTED_PROXIES", 0),
         )
 

@@ -88,7 +88,7 @@ class ListSpec:
     default_sort: str
     id_column: Any
     search: Callable[[str], ColumnElement[bool]] | None = None
-    page_size: int = 50
+    page_size: int | None = None  # None: the configured LIFECYCLE_PAGE_SIZE
 
     def sort_key(self, raw: str | None) -> tuple[SortKey, bool]:
         """The sort column and whether it is descending ("-name" sorts descending)."""
@@ -245,6 +245,12 @@ class Page:
     descending: bool
 
 
+def _configured_page_size() -> int:
+    from . import get_settings
+
+    return get_settings().page_size
+
+
 def page(
     session: Session,
     spec: ListSpec,
@@ -256,7 +262,7 @@ def page(
     row_key: Callable[[Any], tuple[Any, int]] | None = None,
 ) -> Page:
     """One keyset page of a filtered list, and the total count of the filter."""
-    limit = limit or spec.page_size
+    limit = limit or spec.page_size or _configured_page_size()
     key, descending = spec.sort_key(query.sort)
     stmt = filtered(spec, stmt, query)
     total = count(session, stmt) if with_total else -1

@@ -88,6 +88,13 @@ def test_environment_is_read(monkeypatch):
     monkeypatch.setenv("LIFECYCLE_SMTP_PORT", "twenty")
     with pytest.raises(ConfigError, match="LIFECYCLE_SMTP_PORT"):
         Settings.from_env()
+    monkeypatch.setenv("LIFECYCLE_SMTP_PORT", "2525")
+    monkeypatch.setenv("LIFECYCLE_PAGE_SIZE", "25")
+    assert Settings.from_env().page_size == 25
+    for bad in ("0", "5000"):
+        monkeypatch.setenv("LIFECYCLE_PAGE_SIZE", bad)
+        with pytest.raises(ConfigError, match="LIFECYCLE_PAGE_SIZE must be at least 1"):
+            Settings.from_env()
 
 
 def test_embedded_default_is_sqlite_in_the_instance_folder(tmp_path):

@@ -301,6 +301,14 @@ def test_pages_keep_the_filter_and_the_count(it, many):
     assert ids == _expected(many[:100], "refresh_due", True)
 
 
+def test_the_page_size_comes_from_the_configuration(app, it, many):
+    app.extensions["lifecycle.settings"].page_size = 40
+    ids, pages = _walk(it, "/devices")
+
+    assert pages == 3  # 40 + 40 + 40
+    assert len(set(ids)) == 120
+
+
 def test_sort_headers_keep_the_filters_and_the_form_learns_the_sort(it, many):
     response = it.get("/devices?status=in_service&sort=-refresh_due", headers=htmx())
     body = html.unescape(text(response))
