@@ -41,7 +41,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session, col
 
-from lifecycle import listing
+from lifecycle import get_settings, listing
 from lifecycle.db import get_db
 from lifecycle.inventory import devices as device_services
 from lifecycle.inventory import devices_views
@@ -155,7 +155,7 @@ def _order(stmt: AnySelect, spec: ListSpec, sort: str) -> AnySelect:
 def scenarios(session: Session, district: DistrictInfo) -> list[Scenario]:
     """The three requests for one district; the deep page's cursor is built here."""
     spec = device_services.SPEC
-    size = spec.page_size
+    size = spec.page_size or get_settings().page_size  # called in an app context
     tags = (
         sa.select(col(Device.asset_tag), col(Device.id))
         .where(col(Device.district_id) == district.id)

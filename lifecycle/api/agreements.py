@@ -24,7 +24,6 @@ from ..enums import (
     CoverageType,
     RenewalType,
 )
-from ..forms import validate
 from ..inventory import agreements, contracts, licenses
 from ..inventory.agreement_terms import Agreement
 from ..models import (
@@ -41,11 +40,11 @@ from ..tenancy import get_scoped, scoped
 from .frame import (
     QueryParam,
     apply_filters,
+    body_as,
     date_range,
     enum_values,
     filters,
     items_page,
-    json_body,
     one,
     operation,
 )
@@ -158,8 +157,9 @@ def _register(api: AgreementApi) -> None:
 
     def created() -> Response:
         session = get_session()
-        data = validate(api.create_model, json_body())
-        found = api.create(session, get_user(), data)
+        user = get_user()
+        data = body_as(api.create_model, api.resource, district_id=user.district_id)
+        found = api.create(session, user, data)
         session.commit()
         return one(api.resource, found, status=201)
 
@@ -167,7 +167,7 @@ def _register(api: AgreementApi) -> None:
         session = get_session()
         user = get_user()
         found = get_scoped(session, api.model, ids[api.id_arg], user)
-        data = validate(api.update_model, json_body())
+        data = body_as(api.update_model, api.resource, found)
         api.update(session, user, found, data)
         session.commit()
         return one(api.resource, found)

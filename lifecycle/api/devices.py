@@ -19,7 +19,7 @@ from sqlmodel import col, select
 from ..auth import get_user
 from ..db import get_session
 from ..enums import DeviceCategory, DeviceStatus
-from ..errors import Conflict, ValidationFailed
+from ..errors import Conflict
 from ..forms import validate
 from ..inventory import devices as services
 from ..models import Device, DeviceCreate, DeviceUpdate
@@ -35,6 +35,7 @@ from .frame import (
     json_body,
     one,
     operation,
+    read_only_fields,
 )
 
 
@@ -66,8 +67,6 @@ class DeviceResource(BaseModel):
 
 
 # Fields a client may send back unchanged but never change.
-READ_ONLY = ("id", "district_id", "refresh_due", "refresh_reason")
-WRITABLE = frozenset(DeviceUpdate.model_fields)
 
 
 FILTERS = [
@@ -137,22 +136,14 @@ def get_device(device_id: int) -> Response:
 
 
 def _body(current: Device | None) -> dict[str, Any]:
-    """The JSON body with read-only fields checked and dropped; unknown fields refused."""
-    body = json_body()
-    errors: dict[str, str] = {}
-    for name in list(body):
-        if name in READ_ONLY:
-            sent = body.pop(name)
-            now = getattr(current, name, None) if current is not None else None
-            if name == "district_id" and current is None:
-                now = get_user().district_id
-            if sent != (now.isoformat() if isinstance(now, date) else now):
-                errors[name] = "is read-only"
-        elif name not in WRITABLE:
-            errors[name] = "is not a field of a device"
-    if errors:
-        raise ValidationFailed(errors)
-    return body
+    """The JSON body; read-only fields sent back unchanged are dropped."""
+    read_only = read_only_fields(
+        DeviceResource,
+        DeviceUpdate,
+        current,
+        **({} if current else {"district_id": get_user().district_id}),
+    )
+    return json_body(DeviceUpdate, read_only=read_only)
 
 
 @operation(

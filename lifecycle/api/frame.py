@@ -15,9 +15,11 @@ from sqlalchemy.sql import Select
 from sqlmodel import Session, col
 
 from ..errors import ValidationFailed
+from ..forms import validate
 from ..paging import id_page, parse_limit
 
 F = TypeVar("F", bound=Callable[..., Any])
+M = TypeVar("M", bound=BaseModel)
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -91,8 +93,17 @@ def operation(
     return decorator
 
 
-def json_body() -> dict[str, Any]:
-    """The request's JSON object, or a 422 that says what is wrong with it."""
+def json_body(
+    model: type[BaseModel] | None = None, *, read_only: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The request's JSON object, or a 422 that says what is wrong with it.
+
+    With the request's model, a field it does not have is refused rather than
+    silently dropped: a misspelt field must not look like a successful save. Fields
+    in `read_only` (name → the value the API shows) may be sent back unchanged, as a
+    client that PATCHes what it read does; they are dropped, and a changed one is
+    refused.
+    """
     if not request.is_json:
         raise ValidationFailed(
             {"body": "send a JSON object with Content-Type: application/json"}
@@ -102,7 +113,49 @@ def json_body() -> dict[str, Any]:
         raise ValidationFailed({"body": "is not valid JSON"})
     if not isinstance(data, dict):
         raise ValidationFailed({"body": "must be a JSON object"})
+    read_only = read_only or {}
+    errors: dict[str, str] = {}
+    for name in list(data):
+        if name in read_only:
+            if data.pop(name) != read_only[name]:
+                errors[name] = "is read-only"
+        elif model is not None and name not in model.model_fields:
+            errors[name] = "is not a field this request accepts"
+    if errors:
+        raise ValidationFailed(errors)
     return data
+
+
+def body_as(
+    model: type[M],
+    resource: type[BaseModel] | None = None,
+    current: Any | None = None,
+    **known: Any,
+) -> M:
+    """The request's JSON object validated as `model` (422 with field messages).
+
+    With the `resource` the API answers, its other fields may be sent back unchanged
+    (see `read_only_fields` for `current` and `known`)."""
+    read_only = (
+        read_only_fields(resource, model, current, **known) if resource else None
+    )
+    return validate(model, json_body(model, read_only=read_only))
+
+
+def read_only_fields(
+    resource: type[BaseModel],
+    writable: type[BaseModel],
+    current: Any | None = None,
+    **known: Any,
+) -> dict[str, Any]:
+    """The fields of `resource` a request cannot set, with the values the API shows
+    for `current` (None for a record being created, unless given in `known`)."""
+    shown = dump(resource, current) if current is not None else {}
+    return {
+        name: known.get(name, shown.get(name))
+        for name in resource.model_fields
+        if name not in writable.model_fields
+    }
 
 
 def dump(model: type[BaseModel], obj: Any, **extra: Any) -> dict[str, Any]:

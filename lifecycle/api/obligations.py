@@ -142,7 +142,7 @@ def acknowledge_obligation(obligation_id: int) -> Response:
     response=ObligationRead,
 )
 def snooze_obligation(obligation_id: int) -> Response:
-    return _act(obligation_id, "snooze", json_body())
+    return _act(obligation_id, "snooze", json_body(SnoozeRequest))
 
 
 @operation(
@@ -154,7 +154,7 @@ def snooze_obligation(obligation_id: int) -> Response:
     response=ObligationRead,
 )
 def renew_obligation(obligation_id: int) -> Response:
-    return _act(obligation_id, "renew", json_body())
+    return _act(obligation_id, "renew", json_body(RenewRequest))
 
 
 @operation(
@@ -166,7 +166,7 @@ def renew_obligation(obligation_id: int) -> Response:
     response=ObligationRead,
 )
 def cancel_obligation(obligation_id: int) -> Response:
-    return _act(obligation_id, "cancel", json_body())
+    return _act(obligation_id, "cancel", json_body(VersionRequest))
 
 
 @operation(
@@ -178,4 +178,4 @@ def cancel_obligation(obligation_id: int) -> Response:
     response=ObligationRead,
 )
 def replace_obligation(obligation_id: int) -> Response:
-    return _act(obligation_id, "replace", json_body())
+    return _act(obligation_id, "replace", json_body(VersionRequest))

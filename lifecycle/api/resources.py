@@ -10,7 +10,6 @@ from ..catalog.services import item_read, tiers_by_item
 from ..db import get_session
 from ..enums import DeviceCategory, ItemKind, Role
 from ..errors import NotFound
-from ..forms import validate
 from ..home.services import get_job
 from ..models import (
     CatalogItem,
@@ -37,9 +36,9 @@ from ..tenancy import get_scoped, scoped
 from .frame import (
     QueryParam,
     apply_filters,
+    body_as,
     dump,
     filters,
-    json_body,
     one,
     operation,
     page,
@@ -96,7 +95,7 @@ def patch_district(district_id: int) -> Response:
     session = get_session()
     district = get_scoped(session, District, district_id, get_user())
     org.update_district(
-        session, district=district, data=validate(DistrictUpdate, json_body())
+        session, district=district, data=body_as(DistrictUpdate, DistrictRead, district)
     )
     session.commit()
     return one(DistrictRead, district)
@@ -149,9 +148,9 @@ def get_school(school_id: int) -> Response:
 )
 def create_school() -> Response:
     session = get_session()
-    school = org.create_school(
-        session, user=get_user(), data=validate(SchoolCreate, json_body())
-    )
+    user = get_user()
+    data = body_as(SchoolCreate, SchoolRead, district_id=user.district_id)
+    school = org.create_school(session, user=user, data=data)
     session.commit()
     return one(SchoolRead, school, status=201)
 
@@ -169,7 +168,10 @@ def patch_school(school_id: int) -> Response:
     user = get_user()
     school = get_scoped(session, School, school_id, user)
     org.update_school(
-        session, user=user, school=school, data=validate(SchoolUpdate, json_body())
+        session,
+        user=user,
+        school=school,
+        data=body_as(SchoolUpdate, SchoolRead, school),
     )
     session.commit()
     return one(SchoolRead, school)
@@ -237,7 +239,7 @@ def get_vendor(vendor_id: int) -> Response:
 @COOP_WRITERS
 def create_vendor() -> Response:
     session = get_session()
-    vendor = org.create_vendor(session, data=validate(VendorCreate, json_body()))
+    vendor = org.create_vendor(session, data=body_as(VendorCreate, VendorRead))
     session.commit()
     return one(VendorRead, vendor, status=201)
 
@@ -256,7 +258,9 @@ def patch_vendor(vendor_id: int) -> Response:
     vendor = session.get(Vendor, vendor_id)
     if vendor is None:
         raise NotFound("No such vendor.")
-    org.update_vendor(session, vendor=vendor, data=validate(VendorUpdate, json_body()))
+    org.update_vendor(
+        session, vendor=vendor, data=body_as(VendorUpdate, VendorRead, vendor)
+    )
     session.commit()
     return one(VendorRead, vendor)
 

@@ -28,7 +28,7 @@ class ScanCreate(SQLModel):
 )
 def create_scan() -> Response:
     session = get_session()
-    data = validate(ScanCreate, json_body() if request.get_data() else {})
+    data = validate(ScanCreate, json_body(ScanCreate) if request.get_data() else {})
     record = start_scan(session, user=get_user(), district_id=data.district_id)
     session.commit()
     response = jsonify(dump(JobRead, record))

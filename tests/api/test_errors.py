@@ -251,3 +251,52 @@ def test_patch_of_a_district_with_a_stale_version_is_a_409(
     assert error_of(response)["code"] == "conflict"
     fresh(db)
     assert db.get(type(district), district.id).fy_start_month == 7
+
+
+def test_a_misspelt_field_is_a_422_not_a_silent_success(client, world, db, token_for):
+    headers = token_for(world.a.it)
+    school = client.get(f"/api/v1/schools/{world.a.school.id}", headers=headers).json
+
+    response = client.patch(
+        f"/api/v1/schools/{school['id']}",
+        json={"enrolment": 900, "version": school["version"]},
+        headers=headers,
+    )
+
+    assert response.status_code == 422
+    assert error_of(response)["fields"] == {
+        "enrolment": "is not a field this request accepts"
+    }
+    again = client.get(f"/api/v1/schools/{school['id']}", headers=headers).json
+    assert again == school
+
+
+def test_what_was_read_can_be_sent_back_but_read_only_fields_cannot_change(
+    client, world, token_for
+):
+    headers = token_for(world.a.it)
+    url = f"/api/v1/schools/{world.a.school.id}"
+    read = client.get(url, headers=headers).json
+
+    moved = client.patch(url, json={**read, "district_id": 999}, headers=headers)
+    saved = client.patch(url, json={**read, "enrollment": 777}, headers=headers)
+
+    assert moved.status_code == 422
+    assert error_of(moved)["fields"] == {"district_id": "is read-only"}
+    assert saved.status_code == 200, saved.json
+    assert saved.json["enrollment"] == 777
+    assert saved.json["version"] == read["version"] + 1
+
+
+@pytest.mark.parametrize(
+    ("url", "body"),
+    [
+        ("/api/v1/vendors", {"name": "Dell", "webiste": "https://dell.example"}),
+        ("/api/v1/scans", {"district": 1}),
+    ],
+)
+def test_unknown_fields_are_refused_on_create(client, world, token_for, url, body):
+    response = client.post(url, json=body, headers=token_for(world.admin))
+
+    assert response.status_code == 422
+    assert set(error_of(response)["fields"]) == set(body) - {"name"}

@@ -71,9 +71,14 @@ def test_create_get_patch_and_delete(client, db, world, token_for):
     t = today_in(db, world.a.district.id)
     start = (t - timedelta(days=30)).isoformat()
 
-    created = client.post(
+    elsewhere = client.post(
         "/api/v1/licenses",
         json=body(term_start=start, district_id=999),
+        headers=headers,
+    )
+    created = client.post(
+        "/api/v1/licenses",
+        json=body(term_start=start, district_id=world.a.district.id),
         headers=headers,
     )
     item = created.json
@@ -88,7 +93,9 @@ def test_create_get_patch_and_delete(client, db, world, token_for):
 
     assert created.status_code == 201
     assert set(item) == FIELDS
-    assert item["district_id"] == world.a.district.id  # never the one in the body
+    assert elsewhere.status_code == 422
+    assert elsewhere.json["error"]["fields"] == {"district_id": "is read-only"}
+    assert item["district_id"] == world.a.district.id
     state = terms.derive(
         term_start=t - timedelta(days=30),
         initial_months=12,
