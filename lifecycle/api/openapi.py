@@ -164,7 +164,10 @@ def build_document() -> dict[str, Any]:
             "description": (
                 "IT asset and service-contract lifecycle data for cooperative member districts. "
                 "Dates are ISO 8601, timestamps UTC, money strings with two decimals. Lists "
-                "page with limit and cursor; writes send the version they read (409 if stale)."
+                "page with limit and cursor; writes send the version they read (409 if stale). "
+                "A field a request does not accept is a 422, never silently dropped; the "
+                "read-only fields of a record (id, district_id, derived dates) may be sent "
+                "back unchanged."
             ),
         },
         "servers": [{"url": "/"}],
