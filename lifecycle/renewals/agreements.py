@@ -243,10 +243,24 @@ def _decision_terms(
         ),
         else_=n,
     )
+
+    def notice(term: Any) -> sa.ColumnElement[Any]:
+        return add_days(term_end_expr(model, term), -col(model.notice_days))
+
+    # A tacit agreement's stored term is already right when its notice date is still
+    # ahead and the term before it (if after the current one) had its notice pass:
+    # leaving it alone keeps an unchanged rescan from writing anything.
+    tacit_settled = sa.and_(
+        col(model.renewal_type) == RenewalType.TACIT,
+        k.is_not(None),
+        k >= n,
+        notice(k) >= today,
+        sa.or_(k == n, notice(k - 1) < today),
+    )
     changed = rowcount(
         session.execute(
             sa.update(model)
-            .where(mine, k.is_distinct_from(start))
+            .where(mine, k.is_distinct_from(start), sa.not_(tacit_settled))
             .values(decision_term_number=start)
             .execution_options(synchronize_session=False)
         )
@@ -254,7 +268,7 @@ def _decision_terms(
     notice_passed = sa.and_(
         mine,
         col(model.renewal_type) == RenewalType.TACIT,
-        add_days(term_end_expr(model, k), -col(model.notice_days)) < today,
+        notice(k) < today,
     )
     for _ in range(MAX_CATCH_UP):
         moved = rowcount(

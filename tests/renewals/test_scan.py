@@ -14,7 +14,14 @@ from lifecycle.enums import (
     ObligationState,
     RenewalType,
 )
-from lifecycle.models import CategoryPolicy, Obligation, TermRecord
+from lifecycle.models import (
+    CategoryPolicy,
+    Device,
+    License,
+    Obligation,
+    ServiceContract,
+    TermRecord,
+)
 from lifecycle.renewals.scan import scan_district
 from tests import factories
 
@@ -208,6 +215,46 @@ def test_rescan_changes_nothing_and_retiring_closes(db, world):
         ObligationKind.REFRESH: "retired",
         ObligationKind.WARRANTY: "retired",
     }
+
+
+def _stamps(db):
+    db.expire_all()
+    tables = (License, ServiceContract, Device, Obligation)
+    return {
+        (model.__tablename__, row.id): row.updated_at
+        for model in tables
+        for row in db.exec(select(model)).all()
+    }
+
+
+def test_a_rescan_writes_no_row_even_when_notice_periods_have_passed(db, world):
+    """Tacit agreements whose notice date passed keep their decision term on a later
+    term: the rescan must leave them as they are, not reset and move them again."""
+    for notice_days in (30, 200, 500):  # within, past one term, past two terms
+        factories.make_contract(
+            db,
+            world.a.district,
+            term_start=date(2026, 1, 1),
+            renewal_type=RenewalType.TACIT,
+            notice_days=notice_days,
+        )
+        factories.make_license(
+            db,
+            world.a.district,
+            term_start=date(2026, 1, 1),
+            renewal_type=RenewalType.TACIT,
+            notice_days=notice_days,
+        )
+    factories.make_license(db, world.a.district, renewal_type=RenewalType.EXPRESS)
+    factories.make_device(db, world.a.district, lifespan_months=48)
+    db.commit()
+    scan(db, world)
+    before = _stamps(db)
+
+    again = scan(db, world)
+
+    assert again.changed == 0, again.summary()
+    assert _stamps(db) == before
 
 
 def test_another_districts_records_are_untouched(db, world):
