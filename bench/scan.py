@@ -1,9 +1,11 @@
 """The nightly lifecycle scan at statewide size, against a bare INSERT … SELECT.
 
 Seeds 1,000,000 devices, 200,000 licenses and 50,000 contracts over 1,000 districts in
-PostgreSQL, then scans every district in one process, one after the other, one
-transaction per district (what the nightly fan-out does across workers): the scan
-(`scan_district`) and the reminders step (`send_due_reminders`). It times
+PostgreSQL, then scans every district, one transaction per district, as the nightly
+fan-out's jobs do: the scan (`scan_district`) and the reminders step
+(`send_due_reminders`) — in one process one district after the other, or with
+`--workers N` processes taking districts from a shared queue as N RQ workers would
+(the per-statement breakdown needs one process). It times
 
   1. the first full scan (every obligation created, overdue terms caught up),
   2. an unchanged rescan — it must write nothing and send zero reminders,
@@ -21,6 +23,7 @@ machine: full scan ≤ 60 s, unchanged rescan ≤ 15 s.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import statistics
 import sys
 from collections.abc import Callable
@@ -119,6 +122,44 @@ class ScanRun:
         ]
 
 
+def _scan_one(
+    session: Session, district_id: int, today: date, reminders: bool
+) -> tuple[ScanResult, ReminderRun | None]:
+    """One district's nightly job: the scan, then its reminders, one transaction."""
+    session.info["actor_label"] = "bench scan"
+    result = scan_district(session, district_id=district_id, today=today)
+    sent = (
+        send_due_reminders(session, district_id=district_id, today=today)
+        if reminders
+        else None
+    )
+    session.commit()
+    return result, sent
+
+
+_WORKER_APP: Flask | None = None
+
+
+def _worker_start(url: str) -> None:
+    global _WORKER_APP
+    _WORKER_APP = bench_app(url)
+
+
+def _worker_job(
+    job: tuple[int, date, bool],
+) -> tuple[int, ScanResult, ReminderRun | None, float]:
+    """A worker process's job, as an RQ worker runs the nightly fan-out."""
+    district_id, today, reminders = job
+    assert _WORKER_APP is not None
+    with _WORKER_APP.app_context(), stopwatch() as elapsed:
+        session = get_db(_WORKER_APP).session()
+        try:
+            result, sent = _scan_one(session, district_id, today, reminders)
+        finally:
+            session.close()
+        return district_id, result, sent, elapsed()
+
+
 def scan_all(
     app: Flask,
     district_ids: list[int],
@@ -128,44 +169,56 @@ def scan_all(
     reminders: bool = True,
     breakdown: bool = False,
     progress: bool = False,
+    workers: int = 1,
 ) -> ScanRun:
-    """Scan (and remind) every district in turn, committing each district."""
+    """Scan (and remind) every district, one transaction each: in turn, or with
+    `workers` processes taking districts from a shared queue (no breakdown then)."""
     db = get_db(app)
     run = ScanRun(name)
-    timer = SqlTimer(db.engine) if breakdown else None
+    timer = SqlTimer(db.engine) if breakdown and workers == 1 else None
     mark = write_mark(db.engine)
+
+    def record(district_id: int, result: ScanResult, sent: ReminderRun | None,
+               seconds: float, elapsed: float) -> None:  # fmt: skip
+        run.results.append(result)
+        if sent is not None:
+            run.reminders.append(sent)
+        run.per_district[district_id] = seconds
+        done = len(run.per_district)
+        if progress and done % 100 == 0:
+            print(
+                f"    {name}: {done:,}/{len(district_ids):,} districts, {elapsed:.0f}s",
+                flush=True,
+            )
+
     with app.app_context(), stopwatch() as elapsed:
-        if timer is not None:
-            timer.__enter__()
-        try:
-            for done, district_id in enumerate(district_ids, start=1):
-                start = elapsed()
-                session = db.session()
-                session.info["actor_label"] = "bench scan"
-                try:
-                    run.results.append(
-                        scan_district(session, district_id=district_id, today=today)
-                    )
-                    if reminders:
-                        run.reminders.append(
-                            send_due_reminders(
-                                session, district_id=district_id, today=today
-                            )
-                        )
-                    session.commit()
-                finally:
-                    session.close()
-                run.per_district[district_id] = elapsed() - start
-                if progress and done % 100 == 0:
-                    print(
-                        f"    {name}: {done:,}/{len(district_ids):,} districts, "
-                        f"{elapsed():.0f}s",
-                        flush=True,
-                    )
-        finally:
+        if workers > 1:
+            url = db.engine.url.render_as_string(hide_password=False)
+            jobs = [(district_id, today, reminders) for district_id in district_ids]
+            context = multiprocessing.get_context("spawn")
+            with context.Pool(workers, _worker_start, (url,)) as pool:
+                started = elapsed()
+                for district_id, result, sent, seconds in pool.imap_unordered(
+                    _worker_job, jobs
+                ):
+                    record(district_id, result, sent, seconds, elapsed() - started)
+                run.seconds = elapsed() - started  # not the processes' start-up
+        else:
             if timer is not None:
-                timer.__exit__(None, None, None)
-        run.seconds = elapsed()
+                timer.__enter__()
+            try:
+                for district_id in district_ids:
+                    start = elapsed()
+                    session = db.session()
+                    try:
+                        result, sent = _scan_one(session, district_id, today, reminders)
+                    finally:
+                        session.close()
+                    record(district_id, result, sent, elapsed() - start, elapsed())
+            finally:
+                if timer is not None:
+                    timer.__exit__(None, None, None)
+            run.seconds = elapsed()
     if timer is not None:
         run.breakdown = timer.report(top=10)
     run.written = written_since(db.engine, mark)
@@ -334,6 +387,7 @@ def run(
     breakdown: bool = True,
     rescans: int = 2,
     progress: bool = True,
+    workers: int = 1,
     log: Callable[[str], None] = print,
 ) -> tuple[list[Phase], list[float], int]:
     """The three phases with baselines between them; returns phases, baselines, rows."""
@@ -352,6 +406,7 @@ def run(
             reminders=reminders,
             breakdown=detail and breakdown,
             progress=progress,
+            workers=workers,
         )
         log(f"  {name}: {result.seconds:.1f}s")
         return result
@@ -443,6 +498,13 @@ def main(argv: list[str] | None = None) -> None:
         help="skip the per-statement timing of the first scan and rescan",
     )
     parser.add_argument("--rescans", type=int, default=2, help="unchanged rescans")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes taking districts from a queue, as RQ workers do "
+        "(default 1: in turn, with the per-statement breakdown)",
+    )
     args = parser.parse_args(argv)
     sizes = sizes_from(args)
     print(
@@ -457,13 +519,17 @@ def main(argv: list[str] | None = None) -> None:
         print(report.describe())
         engine.dispose()
         app = bench_app(url)
-        print(f"\nScanning {len(report.districts):,} districts, today = {report.today}")
+        print(
+            f"\nScanning {len(report.districts):,} districts, today = {report.today}, "
+            f"{args.workers} worker process{'es' if args.workers > 1 else ''}"
+        )
         phases, baselines, rows = run(
             app,
             report,
             reminders=not args.no_reminders,
             breakdown=not args.no_breakdown,
             rescans=args.rescans,
+            workers=args.workers,
         )
         counts = table_counts(get_db(app).engine)
         get_db(app).dispose()

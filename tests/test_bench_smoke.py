@@ -101,3 +101,18 @@ def test_scan_bench_phases_and_the_unchanged_rescan_writes_nothing(app: Flask) -
     assert unchanged.run.sent == 0
     assert after_change.run.changed > 0
     assert "first full scan" in scan.format_phases(phases, baselines, rows, report)
+
+
+def test_scan_bench_with_worker_processes_scans_every_district_once(
+    app: Flask,
+) -> None:
+    report = _seed(app)
+    ids = [d.id for d in report.districts]
+
+    run = scan.scan_all(app, ids, TODAY, "parallel", workers=2)
+
+    assert sorted(r.district_id for r in run.results) == sorted(ids)
+    assert set(run.per_district) == set(ids)
+    assert run.changed > 0 and run.seconds > 0
+    again = scan.scan_all(app, ids, TODAY, "again", workers=2)
+    assert again.changed == 0 and again.sent == 0
