@@ -17,7 +17,6 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
 FAR_FUTURE = date(9999, 12, 31)
@@ -71,14 +70,34 @@ def _add_days_sqlite(element: add_days, compiler: SQLCompiler, **kw: Any) -> str
     return f"date({day}, ({days}) || ' days')"
 
 
-def earliest(*dates: Any) -> ColumnElement[Any]:
-    """The earliest non-NULL date, or NULL when all are NULL, on every dialect."""
-    far = sa.literal(FAR_FUTURE, sa.Date())
-    coalesced = [sa.func.coalesce(d, far) for d in dates]
-    smallest: ColumnElement[Any] = coalesced[0]
-    for other in coalesced[1:]:
-        smallest = sa.case((other < smallest, other), else_=smallest)
-    return sa.func.nullif(smallest, far)
+class earliest(FunctionElement[Any]):
+    """The earliest non-NULL date, or NULL when all are NULL, on every dialect.
+
+    Each argument is evaluated once (a CASE ladder would repeat them, and with them
+    any correlated subqueries they hold)."""
+
+    type = sa.Date()
+    inherit_cache = True
+    name = "earliest"
+
+
+@compiles(earliest, "postgresql")
+def _earliest_pg(element: earliest, compiler: SQLCompiler, **kw: Any) -> str:
+    # LEAST ignores NULLs and is NULL only when every argument is
+    return f"LEAST({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(earliest, "sqlite")
+def _earliest_sqlite(element: earliest, compiler: SQLCompiler, **kw: Any) -> str:
+    # SQLite's multi-argument min() is NULL if any argument is: stand in a far date
+    # (one argument would make min() the aggregate: the date itself is the answer)
+    if len(element.clauses) == 1:
+        return str(compiler.process(element.clauses, **kw))
+    far = compiler.process(sa.literal(FAR_FUTURE, sa.Date()), **kw)
+    args = ", ".join(
+        f"coalesce({compiler.process(c, **kw)}, {far})" for c in element.clauses
+    )
+    return f"nullif(min({args}), {far})"
 
 
 def rowcount(result: Any, session: Session | None = None) -> int:
