@@ -322,58 +322,55 @@ class ObligationChanges:
 
 
 def _close(session: Session, district_id: int, today: date) -> int:
-    """Open obligations whose subject no longer needs the decision leave the open states."""
-    open_ = sa.and_(
-        col(Obligation.district_id) == district_id,
-        col(Obligation.state).in_(OPEN_STATES),
-    )
-    closed = 0
+    """Open obligations whose subject no longer needs the decision leave the open states.
 
-    def close(where: sa.ColumnElement[bool], state: ObligationState) -> None:
-        nonlocal closed
-        closed += rowcount(
-            session.execute(
-                sa.update(Obligation)
-                .where(open_, where)
-                .values(state=state, updated_at=utcnow())
-                .execution_options(synchronize_session=False)
-            )
-        )
-
-    device_gone = ~sa.exists().where(
-        col(Device.id) == col(Obligation.subject_id),
-        col(Device.status).not_in([s.value for s in NO_REFRESH_STATUSES]),
-    )
-    close(
-        sa.and_(col(Obligation.subject_type) == "device", device_gone),
-        ObligationState.RETIRED,
-    )
-    no_refresh = ~sa.exists().where(
-        col(Device.id) == col(Obligation.subject_id),
-        col(Device.refresh_due).is_not(None),
-    )
-    close(
-        sa.and_(col(Obligation.kind) == ObligationKind.REFRESH, no_refresh),
-        ObligationState.RETIRED,
-    )
-    close(
-        sa.and_(
-            col(Obligation.kind) == ObligationKind.WARRANTY,
-            col(Obligation.due_date) < today,
+    One UPDATE over the district's open obligations; the first rule that applies
+    names the new state (a retired device's obligations, a refresh nobody needs, a
+    warranty that ended, a term renewed, an agreement no longer active or gone).
+    """
+    subject, kind = col(Obligation.subject_type), col(Obligation.kind)
+    device = sa.select(Device).where(col(Device.id) == col(Obligation.subject_id))
+    in_service = col(Device.status).not_in([s.value for s in NO_REFRESH_STATUSES])
+    rules: list[tuple[sa.ColumnElement[bool], ObligationState]] = [
+        (
+            sa.and_(subject == "device", ~sa.exists(device.where(in_service))),
+            ObligationState.RETIRED,
         ),
-        ObligationState.LAPSED,
-    )
-    for subject, model in (("license", License), ("contract", ServiceContract)):
-        mine = col(Obligation.subject_type) == subject
+        (
+            sa.and_(
+                kind == ObligationKind.REFRESH,
+                ~sa.exists(device.where(col(Device.refresh_due).is_not(None))),
+            ),
+            ObligationState.RETIRED,
+        ),
+        (
+            sa.and_(kind == ObligationKind.WARRANTY, col(Obligation.due_date) < today),
+            ObligationState.LAPSED,
+        ),
+    ]
+    for name, model in (("license", License), ("contract", ServiceContract)):
         row = sa.select(model).where(col(model.id) == col(Obligation.subject_id))
-        renewed = sa.exists(
-            row.where(col(model.current_term_number) > col(Obligation.term_number))
+        renewed = row.where(
+            col(model.current_term_number) > col(Obligation.term_number)
         )
-        close(sa.and_(mine, renewed), ObligationState.DONE)
-        inactive = sa.exists(row.where(col(model.status) != AgreementStatus.ACTIVE))
-        missing = ~sa.exists(row)
-        close(sa.and_(mine, sa.or_(inactive, missing)), ObligationState.LAPSED)
-    return closed
+        active = row.where(col(model.status) == AgreementStatus.ACTIVE)
+        rules += [
+            (sa.and_(subject == name, sa.exists(renewed)), ObligationState.DONE),
+            (sa.and_(subject == name, ~sa.exists(active)), ObligationState.LAPSED),
+        ]
+    new_state = sa.case(*[(when, state.value) for when, state in rules])
+    return rowcount(
+        session.execute(
+            sa.update(Obligation)
+            .where(
+                col(Obligation.district_id) == district_id,
+                col(Obligation.state).in_(OPEN_STATES),
+                new_state.is_not(None),
+            )
+            .values(state=new_state, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+    )
 
 
 def _wake_snoozed(session: Session, district_id: int, today: date) -> int:
