@@ -142,7 +142,10 @@ def _common(now: Any) -> list[Any]:
 
 
 def _device_refresh_select(district_id: int, cal: Calendar, now: Any) -> sa.Select[Any]:
-    """Refresh obligations, priced at the district's own tier for each cohort (§3.4)."""
+    """Refresh obligations, priced at the district's own tier for each cohort (§3.4).
+
+    The tier price is looked up once per cohort (replacement item × fiscal year), not
+    once per device."""
     policy_item = (
         sa.select(col(CategoryPolicy.replacement_item_id))
         .where(
@@ -152,64 +155,75 @@ def _device_refresh_select(district_id: int, cal: Calendar, now: Any) -> sa.Sele
         .scalar_subquery()
     )
     due = col(Device.refresh_due)
-    active = sa.and_(
-        col(Device.district_id) == district_id,
-        due.is_not(None),
-        col(Device.status).not_in([s.value for s in NO_REFRESH_STATUSES]),
-    )
     dev = (
         sa.select(
             col(Device.id).label("id"),
+            col(Device.district_id).label("district_id"),
+            due.label("due"),
+            col(Device.category).label("category"),
+            col(Device.school_id).label("school_id"),
+            col(Device.funding_source).label("funding_source"),
+            col(Device.purchase_cost).label("purchase_cost"),
             sa.func.coalesce(policy_item, col(Device.catalog_item_id)).label("item_id"),
             cal.fiscal_year_of(due).label("fy"),
         )
-        .where(active)
+        .where(
+            col(Device.district_id) == district_id,
+            due.is_not(None),
+            col(Device.status).not_in([s.value for s in NO_REFRESH_STATUSES]),
+        )
         .cte("dev")
     )
-    cohort = (
+    counted = (
         sa.select(dev.c.item_id, dev.c.fy, sa.func.count().label("qty"))
         .where(dev.c.item_id.is_not(None))
         .group_by(dev.c.item_id, dev.c.fy)
-        .cte("cohort")
+        .subquery("counted")
     )
     tier_price = (
         sa.select(col(PriceTier.unit_price))
         .where(
-            col(PriceTier.catalog_item_id) == cohort.c.item_id,
-            col(PriceTier.min_qty) <= cohort.c.qty,
+            col(PriceTier.catalog_item_id) == counted.c.item_id,
+            col(PriceTier.min_qty) <= counted.c.qty,
         )
         .order_by(col(PriceTier.min_qty).desc())
         .limit(1)
         .scalar_subquery()
     )
-    unit = sa.func.coalesce(
-        tier_price, col(CatalogItem.list_price), col(Device.purchase_cost), 0
+    cohort = (
+        sa.select(
+            counted.c.item_id,
+            counted.c.fy,
+            sa.func.coalesce(tier_price, col(CatalogItem.list_price)).label("unit"),
+        )
+        .select_from(
+            counted.outerjoin(CatalogItem, col(CatalogItem.id) == counted.c.item_id)
+        )
+        .cte("cohort")
     )
+    unit = sa.func.coalesce(cohort.c.unit, dev.c.purchase_cost, 0)
     return (
         sa.select(
-            col(Device.district_id),
+            dev.c.district_id,
             sa.literal(ObligationKind.REFRESH.value),
             sa.literal("device"),
-            col(Device.id),
+            dev.c.id,
             sa.literal(0),
-            due,
-            due,
+            dev.c.due,
+            dev.c.due,
             _cents(unit * cal.inflation(dev.c.fy)),
             dev.c.fy,
-            col(Device.category),
-            col(Device.school_id),
-            col(Device.funding_source),
+            dev.c.category,
+            dev.c.school_id,
+            dev.c.funding_source,
             dev.c.item_id,
             sa.literal(1),
             *_common(now),
         )
-        .select_from(Device)
-        .join(dev, dev.c.id == col(Device.id))
+        .select_from(dev)
         .outerjoin(
             cohort, sa.and_(cohort.c.item_id == dev.c.item_id, cohort.c.fy == dev.c.fy)
         )
-        .outerjoin(CatalogItem, col(CatalogItem.id) == dev.c.item_id)
-        .where(active)
     )
 
 
