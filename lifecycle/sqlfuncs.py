@@ -8,8 +8,9 @@ there we clamp explicitly.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -98,6 +99,25 @@ def _earliest_sqlite(element: earliest, compiler: SQLCompiler, **kw: Any) -> str
         f"coalesce({compiler.process(c, **kw)}, {far})" for c in element.clauses
     )
     return f"nullif(min({args}), {far})"
+
+
+S = TypeVar("S", bound=Session)
+T = TypeVar("T")
+_BUILT: dict[tuple[str, str], Any] = {}
+
+
+def built_once(session: S, name: str, build: Callable[[S], T]) -> T:
+    """A statement (or list of them) built once per process and database dialect.
+
+    The nightly scan runs the same few dozen statements for every district; building
+    them anew each time cost as much as running them. Whatever differs between runs
+    must be a bind parameter of the built statement, given at execution.
+    """
+    key = (session.get_bind().dialect.name, name)
+    if key not in _BUILT:
+        _BUILT[key] = build(session)
+    found: T = _BUILT[key]
+    return found
 
 
 def rowcount(result: Any, session: Session | None = None) -> int:

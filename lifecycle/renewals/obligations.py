@@ -37,7 +37,7 @@ from ..models import (
     utcnow,
 )
 from ..money import growth_factor
-from ..sqlfuncs import add_days, rowcount, upsert_insert
+from ..sqlfuncs import add_days, built_once, rowcount, upsert_insert
 from .agreements import Agreement, term_end_expr
 
 OPEN_STATES = (
@@ -58,6 +58,19 @@ DERIVED = [
 ]  # fmt: skip
 
 
+# What changes from one district (and night) to the next is bound as parameters, so
+# each statement is built once per process and run for every district (`built_once`).
+DISTRICT = sa.bindparam("p_district_id", type_=sa.Integer())
+TODAY = sa.bindparam("p_today", type_=sa.Date())
+NOW = sa.bindparam("p_now", type_=UtcDateTime())
+START_MONTH = sa.bindparam("fy_start_month", type_=sa.Integer())
+CURRENT_FY = sa.bindparam("current_fy", type_=sa.Integer())
+FACTORS = {
+    k: sa.bindparam(f"inflation_{k}", type_=sa.Numeric(20, 10))
+    for k in range(1, MAX_YEARS + 1)
+}
+
+
 @dataclass(frozen=True)
 class Calendar:
     """A district's money calendar for one scan: today, its fiscal years and inflation."""
@@ -70,28 +83,29 @@ class Calendar:
     def current_fy(self) -> int:
         return fiscal_year(self.today, self.start_month)
 
-    def fiscal_year_of(self, day: Any) -> sa.ColumnElement[Any]:
-        """FY of a date column, named by its end year; anything overdue is the current FY."""
-        year = sa.cast(sa.extract("year", day), sa.Integer)
-        month = sa.cast(sa.extract("month", day), sa.Integer)
-        later = (
-            sa.case((month >= self.start_month, 1), else_=0)
-            if self.start_month > 1
-            else 0
-        )
-        return sa.case((day < self.today, self.current_fy), else_=year + later)
+    def params(self) -> dict[str, Any]:
+        """The values of TODAY, START_MONTH, CURRENT_FY and the inflation factors."""
+        return {
+            "p_today": self.today,
+            "fy_start_month": self.start_month,
+            "current_fy": self.current_fy,
+            **{f"inflation_{k}": growth_factor(self.inflation_pct, k) for k in FACTORS},
+        }
 
-    def inflation(self, fy: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
-        """(1 + inflation)^(whole fiscal years ahead), as exact decimal factors."""
-        ahead = fy - self.current_fy
-        whens = [
-            (
-                ahead == k,
-                sa.literal(growth_factor(self.inflation_pct, k), sa.Numeric(20, 10)),
-            )
-            for k in range(1, MAX_YEARS + 1)
-        ]
-        return sa.case(*whens, else_=sa.literal(Decimal(1), sa.Numeric(20, 10)))
+
+def fiscal_year_of(day: Any) -> sa.ColumnElement[Any]:
+    """FY of a date column, named by its end year; anything overdue is the current FY."""
+    year = sa.cast(sa.extract("year", day), sa.Integer)
+    month = sa.cast(sa.extract("month", day), sa.Integer)
+    later = sa.case((sa.and_(START_MONTH > 1, month >= START_MONTH), 1), else_=0)
+    return sa.case((day < TODAY, CURRENT_FY), else_=year + later)
+
+
+def inflation(fy: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    """(1 + inflation)^(whole fiscal years ahead), as exact decimal factors."""
+    ahead = fy - CURRENT_FY
+    whens = [(ahead == k, factor) for k, factor in FACTORS.items()]
+    return sa.case(*whens, else_=sa.literal(Decimal(1), sa.Numeric(20, 10)))
 
 
 def calendar_for(session: Session, district_id: int, today: date) -> Calendar:
@@ -105,7 +119,7 @@ def _cents(expr: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
     return sa.cast(sa.func.round(expr, 2), sa.Numeric(14, 2))
 
 
-def _upsert(session: Session, select: sa.Select[Any]) -> int:
+def _upsert_stmt(session: Session, select: sa.Select[Any]) -> Any:
     insert = upsert_insert(session, Obligation).from_select(COLUMNS, select)
     excluded = insert.excluded
     changed = sa.or_(
@@ -133,15 +147,14 @@ def _upsert(session: Session, select: sa.Select[Any]) -> int:
         },
         where=changed,
     )
-    result = session.execute(stmt.execution_options(preserve_rowcount=True))
-    return rowcount(result, session)
+    return stmt.execution_options(preserve_rowcount=True)
 
 
-def _common(now: Any) -> list[Any]:
-    return [sa.literal(ObligationState.UPCOMING.value), now, now]
+def _common() -> list[Any]:
+    return [sa.literal(ObligationState.UPCOMING.value), NOW, NOW]
 
 
-def _device_refresh_select(district_id: int, cal: Calendar, now: Any) -> sa.Select[Any]:
+def _device_refresh_select() -> sa.Select[Any]:
     """Refresh obligations, priced at the district's own tier for each cohort (§3.4).
 
     The tier price is looked up once per cohort (replacement item × fiscal year), not
@@ -165,10 +178,10 @@ def _device_refresh_select(district_id: int, cal: Calendar, now: Any) -> sa.Sele
             col(Device.funding_source).label("funding_source"),
             col(Device.purchase_cost).label("purchase_cost"),
             sa.func.coalesce(policy_item, col(Device.catalog_item_id)).label("item_id"),
-            cal.fiscal_year_of(due).label("fy"),
+            fiscal_year_of(due).label("fy"),
         )
         .where(
-            col(Device.district_id) == district_id,
+            col(Device.district_id) == DISTRICT,
             due.is_not(None),
             col(Device.status).not_in([s.value for s in NO_REFRESH_STATUSES]),
         )
@@ -211,14 +224,14 @@ def _device_refresh_select(district_id: int, cal: Calendar, now: Any) -> sa.Sele
             sa.literal(0),
             dev.c.due,
             dev.c.due,
-            _cents(unit * cal.inflation(dev.c.fy)),
+            _cents(unit * inflation(dev.c.fy)),
             dev.c.fy,
             dev.c.category,
             dev.c.school_id,
             dev.c.funding_source,
             dev.c.item_id,
             sa.literal(1),
-            *_common(now),
+            *_common(),
         )
         .select_from(dev)
         .outerjoin(
@@ -227,7 +240,7 @@ def _device_refresh_select(district_id: int, cal: Calendar, now: Any) -> sa.Sele
     )
 
 
-def _warranty_select(district_id: int, cal: Calendar, now: Any) -> sa.Select[Any]:
+def _warranty_select() -> sa.Select[Any]:
     """Upcoming warranty ends: extend the warranty or accept the risk (no cost estimate)."""
     end = col(Device.warranty_end)
     return sa.select(
@@ -239,23 +252,21 @@ def _warranty_select(district_id: int, cal: Calendar, now: Any) -> sa.Select[Any
         end,
         end,
         sa.literal(Decimal("0.00"), sa.Numeric(14, 2)),
-        cal.fiscal_year_of(end),
+        fiscal_year_of(end),
         col(Device.category),
         col(Device.school_id),
         col(Device.funding_source),
         col(Device.catalog_item_id),
         sa.literal(1),
-        *_common(now),
+        *_common(),
     ).where(
-        col(Device.district_id) == district_id,
-        end >= cal.today,
+        col(Device.district_id) == DISTRICT,
+        end >= TODAY,
         col(Device.status).not_in([s.value for s in NO_REFRESH_STATUSES]),
     )
 
 
-def _renewal_select(
-    model: Agreement, district_id: int, cal: Calendar, now: Any, *, committed: bool
-) -> sa.Select[Any]:
+def _renewal_select(model: Agreement, *, committed: bool) -> sa.Select[Any]:
     """A renewal decision: the open one at the end of the decision term, or (committed)
     the current term of a tacit agreement whose notice date has passed.
 
@@ -266,12 +277,10 @@ def _renewal_select(
     number = n if committed else k
     term_end = term_end_expr(model, number)
     starts = add_days(term_end, 1)
-    fy = cal.fiscal_year_of(starts)
+    fy = fiscal_year_of(starts)
     if model is License:
         kind, subject = ObligationKind.LICENSE_RENEWAL, "license"
-        cost = _cents(
-            col(License.seats) * col(License.price_per_seat) * cal.inflation(fy)
-        )
+        cost = _cents(col(License.seats) * col(License.price_per_seat) * inflation(fy))
         quantity: Any = col(License.seats)
         category: Any = sa.literal("license")
         school: Any = col(License.school_id)
@@ -295,7 +304,7 @@ def _renewal_select(
         else col(model.decide_by)
     )
     where = [
-        col(model.district_id) == district_id,
+        col(model.district_id) == DISTRICT,
         col(model.status) == AgreementStatus.ACTIVE,
         k.is_not(None),
         n.is_not(None),
@@ -317,7 +326,7 @@ def _renewal_select(
         col(model.funding_source),
         item,
         quantity,
-        *_common(now),
+        *_common(),
     ).where(*where)
 
 
@@ -335,7 +344,7 @@ class ObligationChanges:
     reopened_from_snooze: int = 0
 
 
-def _close(session: Session, district_id: int, today: date) -> int:
+def _close_stmt() -> Any:
     """Open obligations whose subject no longer needs the decision leave the open states.
 
     One UPDATE over the district's open obligations; the first rule that applies
@@ -358,7 +367,7 @@ def _close(session: Session, district_id: int, today: date) -> int:
             ObligationState.RETIRED,
         ),
         (
-            sa.and_(kind == ObligationKind.WARRANTY, col(Obligation.due_date) < today),
+            sa.and_(kind == ObligationKind.WARRANTY, col(Obligation.due_date) < TODAY),
             ObligationState.LAPSED,
         ),
     ]
@@ -373,43 +382,47 @@ def _close(session: Session, district_id: int, today: date) -> int:
             (sa.and_(subject == name, ~sa.exists(active)), ObligationState.LAPSED),
         ]
     new_state = sa.case(*[(when, state.value) for when, state in rules])
-    return rowcount(
-        session.execute(
-            sa.update(Obligation)
-            .where(
-                col(Obligation.district_id) == district_id,
-                col(Obligation.state).in_(OPEN_STATES),
-                new_state.is_not(None),
-            )
-            .values(state=new_state, updated_at=utcnow())
-            .execution_options(synchronize_session=False)
+    return (
+        sa.update(Obligation)
+        .where(
+            col(Obligation.district_id) == DISTRICT,
+            col(Obligation.state).in_(OPEN_STATES),
+            new_state.is_not(None),
         )
+        .values(state=new_state, updated_at=NOW)
+        .execution_options(synchronize_session=False)
     )
 
 
-def _wake_snoozed(session: Session, district_id: int, today: date) -> int:
+def _wake_snoozed_stmt() -> Any:
     notified = sa.exists().where(
         col(Reminder.obligation_id) == col(Obligation.id),
         col(Reminder.term_number) == col(Obligation.term_number),
     )
-    return rowcount(
-        session.execute(
-            sa.update(Obligation)
-            .where(
-                col(Obligation.district_id) == district_id,
-                col(Obligation.state) == ObligationState.SNOOZED,
-                col(Obligation.snoozed_until) <= today,
-            )
-            .values(
-                state=sa.case(
-                    (notified, ObligationState.NOTIFIED), else_=ObligationState.UPCOMING
-                ),
-                snoozed_until=None,
-                updated_at=utcnow(),
-            )
-            .execution_options(synchronize_session=False)
+    return (
+        sa.update(Obligation)
+        .where(
+            col(Obligation.district_id) == DISTRICT,
+            col(Obligation.state) == ObligationState.SNOOZED,
+            col(Obligation.snoozed_until) <= TODAY,
         )
+        .values(
+            state=sa.case(
+                (notified, ObligationState.NOTIFIED), else_=ObligationState.UPCOMING
+            ),
+            snoozed_until=None,
+            updated_at=NOW,
+        )
+        .execution_options(synchronize_session=False)
     )
+
+
+def _upserts(session: Session) -> list[Any]:
+    selects = [_device_refresh_select(), _warranty_select()]
+    for model in (License, ServiceContract):
+        selects.append(_renewal_select(model, committed=False))
+        selects.append(_renewal_select(model, committed=True))
+    return [_upsert_stmt(session, select) for select in selects]
 
 
 def derive_obligations(
@@ -417,17 +430,13 @@ def derive_obligations(
 ) -> ObligationChanges:
     """Create, update and close every obligation of one district; idempotent."""
     cal = calendar_for(session, district_id, today)
-    now = sa.literal(utcnow(), UtcDateTime())
+    params = {"p_district_id": district_id, "p_now": utcnow(), **cal.params()}
+    run = session.connection().execute  # Core: the parameters are not ORM values
     changes = ObligationChanges()
-    selects = [
-        _device_refresh_select(district_id, cal, now),
-        _warranty_select(district_id, cal, now),
-    ]
-    for model in (License, ServiceContract):
-        selects.append(_renewal_select(model, district_id, cal, now, committed=False))
-        selects.append(_renewal_select(model, district_id, cal, now, committed=True))
-    for select in selects:
-        changes.written += _upsert(session, select)
-    changes.closed = _close(session, district_id, today)
-    changes.reopened_from_snooze = _wake_snoozed(session, district_id, today)
+    for stmt in built_once(session, "obligation upserts", _upserts):
+        changes.written += rowcount(run(stmt, params), session)
+    close = built_once(session, "close obligations", lambda _: _close_stmt())
+    changes.closed = rowcount(run(close, params))
+    wake = built_once(session, "wake snoozed", lambda _: _wake_snoozed_stmt())
+    changes.reopened_from_snooze = rowcount(run(wake, params))
     return changes
