@@ -8,16 +8,19 @@ date on the decision that is still open.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from ..enums import AgreementStatus, RenewalType
-from ..models import License, ServiceContract, TermRecord, UtcDateTime, utcnow
-from ..sqlfuncs import add_days, add_months, insert_ignore, rowcount
+from ..models import License, ServiceContract, TermRecord
+from ..sqlfuncs import add_days, add_months, built_once, insert_ignore, rowcount
+from .binds import DISTRICT, NOW, TODAY, scan_params
 
 Agreement = type[License] | type[ServiceContract]
 SUBJECTS: dict[str, Agreement] = {"license": License, "contract": ServiceContract}
@@ -49,7 +52,7 @@ class AgreementChanges:
 
 
 def _recorded_through(
-    model: Agreement, subject_type: str, started_by: date | None = None
+    model: Agreement, subject_type: str, started_by: Any = None
 ) -> sa.ColumnElement[Any]:
     """The highest term on record (optionally: among those started by a date)."""
     where = [
@@ -65,16 +68,14 @@ def _recorded_through(
     )
 
 
-def _initialise(
-    session: Session, model: Agreement, subject_type: str, district_id: int, today: date
-) -> int:
+def _initialise(model: Agreement, subject_type: str) -> Any:
     """Agreements loaded without derived columns start at the last term on record that has
     begun (or term 1); terms renewed ahead are entered when they begin."""
-    n = sa.func.coalesce(_recorded_through(model, subject_type, started_by=today), 1)
-    stmt = (
+    n = sa.func.coalesce(_recorded_through(model, subject_type, started_by=TODAY), 1)
+    return (
         sa.update(model)
         .where(
-            col(model.district_id) == district_id,
+            col(model.district_id) == DISTRICT,
             col(model.current_term_number).is_(None),
         )
         .values(
@@ -87,72 +88,57 @@ def _initialise(
         )
         .execution_options(synchronize_session=False)
     )
-    return rowcount(session.execute(stmt))
 
 
-def _renew_tacit(
-    session: Session, model: Agreement, subject_type: str, district_id: int, today: date
-) -> int:
-    """Move every tacit agreement whose term ended into its next term; repeat to catch up."""
-    renewed = 0
+def _tacit_renewal(session: Session, model: Agreement, subject_type: str) -> list[Any]:
+    """Count the tacit agreements whose term ended, record their next term in the
+    history, move them into it (repeated by the caller until none is behind)."""
     due = sa.and_(
-        col(model.district_id) == district_id,
+        col(model.district_id) == DISTRICT,
         col(model.status) == AgreementStatus.ACTIVE,
         col(model.renewal_type) == RenewalType.TACIT,
-        col(model.current_term_end) < today,
+        col(model.current_term_end) < TODAY,
     )
     n = col(model.current_term_number)
-    for _ in range(MAX_CATCH_UP):
-        if model is ServiceContract:
-            factor = 1 + col(ServiceContract.escalator_pct) / 100
-            new_price: sa.ColumnElement[Any] = sa.func.round(
-                col(ServiceContract.cost_per_period) * factor, 2
-            )
-        else:
-            new_price = price_expr(model)
-        history = sa.select(
-            col(model.district_id),
-            sa.literal(subject_type),
-            col(model.id),
-            n + 1,
-            add_days(col(model.current_term_end), 1),
-            term_end_expr(model, n + 1),
-            new_price,
-            col(License.seats) if model is License else sa.null(),
-            sa.literal(utcnow(), UtcDateTime()),
-        ).where(due)
-        remaining = session.execute(
-            sa.select(sa.func.count()).select_from(model).where(due)
+    if model is ServiceContract:
+        factor = 1 + col(ServiceContract.escalator_pct) / 100
+        new_price: sa.ColumnElement[Any] = sa.func.round(
+            col(ServiceContract.cost_per_period) * factor, 2
         )
-        behind = int(remaining.scalar_one())
-        if behind == 0:
-            break
-        columns = ["district_id", "subject_type", "subject_id", "term_number", "start", "end",
-                   "price", "seats", "recorded_at"]  # fmt: skip
-        session.execute(
-            insert_ignore(session, TermRecord).from_select(columns, history)
-        )
-        values: dict[str, Any] = {
-            "current_term_number": n + 1,
-            "current_term_start": add_days(col(model.current_term_end), 1),
-            "current_term_end": term_end_expr(model, n + 1),
-            "version": col(model.version) + 1,
-        }
-        if model is ServiceContract:
-            values["cost_per_period"] = new_price
-        session.execute(
-            sa.update(model)
-            .where(due)
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
-        renewed += behind
-    return renewed
+    else:
+        new_price = price_expr(model)
+    history = sa.select(
+        col(model.district_id),
+        sa.literal(subject_type),
+        col(model.id),
+        n + 1,
+        add_days(col(model.current_term_end), 1),
+        term_end_expr(model, n + 1),
+        new_price,
+        col(License.seats) if model is License else sa.null(),
+        NOW,
+    ).where(due)
+    columns = ["district_id", "subject_type", "subject_id", "term_number", "start", "end",
+               "price", "seats", "recorded_at"]  # fmt: skip
+    values: dict[str, Any] = {
+        "current_term_number": n + 1,
+        "current_term_start": add_days(col(model.current_term_end), 1),
+        "current_term_end": term_end_expr(model, n + 1),
+        "version": col(model.version) + 1,
+    }
+    if model is ServiceContract:
+        values["cost_per_period"] = new_price
+    return [
+        sa.select(sa.func.count()).select_from(model).where(due),
+        insert_ignore(session, TermRecord).from_select(columns, history),
+        sa.update(model)
+        .where(due)
+        .values(**values)
+        .execution_options(synchronize_session=False),
+    ]
 
 
-def _enter_renewed_express(
-    session: Session, model: Agreement, subject_type: str, district_id: int, today: date
-) -> int:
+def _enter_renewed_express(model: Agreement, subject_type: str) -> Any:
     """Move express agreements whose term ended into the next term someone renewed.
 
     An express renewal is recorded in the term history ahead of time; only a term with
@@ -169,69 +155,56 @@ def _enter_renewed_express(
         .exists()
     )
     due = sa.and_(
-        col(model.district_id) == district_id,
+        col(model.district_id) == DISTRICT,
         col(model.status) == AgreementStatus.ACTIVE,
         col(model.renewal_type) == RenewalType.EXPRESS,
-        col(model.current_term_end) < today,
+        col(model.current_term_end) < TODAY,
         recorded_next,
     )
-    moved = 0
-    for _ in range(MAX_CATCH_UP):
-        values: dict[str, Any] = {
-            "current_term_number": n + 1,
-            "current_term_start": add_days(col(model.current_term_end), 1),
-            "current_term_end": term_end_expr(model, n + 1),
-            "version": col(model.version) + 1,
-        }
-        count = rowcount(
-            session.execute(
-                sa.update(model)
-                .where(due)
-                .values(**values)
-                .execution_options(synchronize_session=False)
-            )
+    return (
+        sa.update(model)
+        .where(due)
+        .values(
+            current_term_number=n + 1,
+            current_term_start=add_days(col(model.current_term_end), 1),
+            current_term_end=term_end_expr(model, n + 1),
+            version=col(model.version) + 1,
         )
-        if count == 0:
-            break
-        moved += count
-    return moved
+        .execution_options(synchronize_session=False)
+    )
 
 
-def _close(
-    session: Session, model: Agreement, district_id: int, today: date
-) -> tuple[int, int]:
+def _close(model: Agreement) -> list[Any]:
+    """Express terms nobody renewed lapse; `none` agreements end with their term."""
     ended_term = sa.and_(
-        col(model.district_id) == district_id,
+        col(model.district_id) == DISTRICT,
         col(model.status) == AgreementStatus.ACTIVE,
-        col(model.current_term_end) < today,
+        col(model.current_term_end) < TODAY,
     )
-    lapsed = session.execute(
+    return [
         sa.update(model)
-        .where(ended_term, col(model.renewal_type) == RenewalType.EXPRESS)
-        .values(status=AgreementStatus.LAPSED, version=col(model.version) + 1)
+        .where(ended_term, col(model.renewal_type) == kind)
+        .values(status=status, version=col(model.version) + 1)
         .execution_options(synchronize_session=False)
-    )
-    ended = session.execute(
-        sa.update(model)
-        .where(ended_term, col(model.renewal_type) == RenewalType.NONE)
-        .values(status=AgreementStatus.ENDED, version=col(model.version) + 1)
-        .execution_options(synchronize_session=False)
-    )
-    return rowcount(lapsed), rowcount(ended)
+        for kind, status in (
+            (RenewalType.EXPRESS, AgreementStatus.LAPSED),
+            (RenewalType.NONE, AgreementStatus.ENDED),
+        )
+    ]
 
 
-def _decision_terms(
-    session: Session, model: Agreement, subject_type: str, district_id: int, today: date
-) -> int:
+def _decision_terms(model: Agreement, subject_type: str) -> list[Any]:
     """Which term's end is the open decision (stored, so obligations can name it).
 
     Express: the last term renewed ahead, else the current one. Tacit: the first term from
-    the current one whose notice date has not passed (a notice period may exceed a term).
+    the current one whose notice date has not passed (a notice period may exceed a term):
+    the first statement sets the starting term, the second (repeated by the caller until
+    nothing moves) steps a tacit agreement on while its notice date has passed.
     """
     n = col(model.current_term_number)
     k = col(model.decision_term_number)
     mine = sa.and_(
-        col(model.district_id) == district_id,
+        col(model.district_id) == DISTRICT,
         col(model.status) == AgreementStatus.ACTIVE,
     )
     recorded = sa.func.coalesce(_recorded_through(model, subject_type), 0)
@@ -254,34 +227,24 @@ def _decision_terms(
         col(model.renewal_type) == RenewalType.TACIT,
         k.is_not(None),
         k >= n,
-        notice(k) >= today,
-        sa.or_(k == n, notice(k - 1) < today),
-    )
-    changed = rowcount(
-        session.execute(
-            sa.update(model)
-            .where(mine, k.is_distinct_from(start), sa.not_(tacit_settled))
-            .values(decision_term_number=start)
-            .execution_options(synchronize_session=False)
-        )
+        notice(k) >= TODAY,
+        sa.or_(k == n, notice(k - 1) < TODAY),
     )
     notice_passed = sa.and_(
         mine,
         col(model.renewal_type) == RenewalType.TACIT,
-        notice(k) < today,
+        notice(k) < TODAY,
     )
-    for _ in range(MAX_CATCH_UP):
-        moved = rowcount(
-            session.execute(
-                sa.update(model)
-                .where(notice_passed)
-                .values(decision_term_number=k + 1)
-                .execution_options(synchronize_session=False)
-            )
-        )
-        if moved == 0:
-            break
-    return changed
+    return [
+        sa.update(model)
+        .where(mine, k.is_distinct_from(start), sa.not_(tacit_settled))
+        .values(decision_term_number=start)
+        .execution_options(synchronize_session=False),
+        sa.update(model)
+        .where(notice_passed)
+        .values(decision_term_number=k + 1)
+        .execution_options(synchronize_session=False),
+    ]
 
 
 def decide_by_expr(model: Agreement) -> sa.ColumnElement[Any]:
@@ -297,43 +260,92 @@ def decide_by_expr(model: Agreement) -> sa.ColumnElement[Any]:
     )
 
 
-def _decide_by(
-    session: Session, model: Agreement, subject_type: str, district_id: int, today: date
-) -> int:
-    _decision_terms(session, model, subject_type, district_id, today)
+def _decide_by(model: Agreement) -> Any:
     expr = decide_by_expr(model)
-    stmt = (
+    return (
         sa.update(model)
         .where(
-            col(model.district_id) == district_id,
+            col(model.district_id) == DISTRICT,
             col(model.status) == AgreementStatus.ACTIVE,
             col(model.decide_by).is_distinct_from(expr),
         )
         .values(decide_by=expr)
         .execution_options(synchronize_session=False)
     )
-    return rowcount(session.execute(stmt))
+
+
+@dataclass(frozen=True)
+class _Statements:
+    """One agreement table's term bookkeeping, built once per process."""
+
+    initialise: Any
+    tacit_renewal: list[Any]
+    enter_renewed_express: Any
+    close: list[Any]
+    decision_terms: list[Any]
+    decide_by: Any
+
+    @classmethod
+    def build(
+        cls, session: Session, model: Agreement, subject_type: str
+    ) -> _Statements:
+        return cls(
+            _initialise(model, subject_type),
+            _tacit_renewal(session, model, subject_type),
+            _enter_renewed_express(model, subject_type),
+            _close(model),
+            _decision_terms(model, subject_type),
+            _decide_by(model),
+        )
+
+
+def _until_none_left(run: Callable[[], int]) -> int:
+    """Run a catching-up step until it changes nothing; the rows it changed in all."""
+    total = 0
+    for _ in range(MAX_CATCH_UP):
+        changed = run()
+        if changed == 0:
+            break
+        total += changed
+    return total
+
+
+def _advance(
+    conn: Any, params: dict[str, Any], built: _Statements, changes: AgreementChanges
+) -> None:
+    def run(stmt: Any) -> int:
+        return rowcount(conn.execute(stmt, params))
+
+    count, record, move = built.tacit_renewal
+
+    def renew_tacit() -> int:
+        behind = int(conn.execute(count, params).scalar_one())
+        if behind:
+            conn.execute(record, params)
+            conn.execute(move, params)
+        return behind
+
+    changes.initialised += run(built.initialise)
+    changes.renewed += _until_none_left(renew_tacit)
+    changes.renewed += _until_none_left(lambda: run(built.enter_renewed_express))
+    lapse, end = built.close
+    changes.lapsed += run(lapse)
+    changes.ended += run(end)
+    reset, step = built.decision_terms
+    run(reset)
+    _until_none_left(lambda: run(step))
+    changes.decide_by_moved += run(built.decide_by)
 
 
 def advance_agreements(
     session: Session, *, district_id: int, today: date
 ) -> AgreementChanges:
     """Bring every license and contract of a district to the term containing `today`."""
+    params = scan_params(district_id, today)
+    conn = session.connection()  # Core: the parameters are not ORM values
     changes = AgreementChanges()
     for subject_type, model in SUBJECTS.items():
-        changes.initialised += _initialise(
-            session, model, subject_type, district_id, today
-        )
-        changes.renewed += _renew_tacit(
-            session, model, subject_type, district_id, today
-        )
-        changes.renewed += _enter_renewed_express(
-            session, model, subject_type, district_id, today
-        )
-        lapsed, ended = _close(session, model, district_id, today)
-        changes.lapsed += lapsed
-        changes.ended += ended
-        changes.decide_by_moved += _decide_by(
-            session, model, subject_type, district_id, today
-        )
+        build = partial(_Statements.build, model=model, subject_type=subject_type)
+        built = built_once(session, f"advance {subject_type} terms", build)
+        _advance(conn, params, built, changes)
     return changes

@@ -33,12 +33,11 @@ from ..models import (
     PriceTier,
     Reminder,
     ServiceContract,
-    UtcDateTime,
-    utcnow,
 )
 from ..money import growth_factor
 from ..sqlfuncs import add_days, built_once, rowcount, upsert_insert
 from .agreements import Agreement, term_end_expr
+from .binds import DISTRICT, NOW, TODAY, scan_params
 
 OPEN_STATES = (
     ObligationState.UPCOMING,
@@ -60,9 +59,6 @@ DERIVED = [
 
 # What changes from one district (and night) to the next is bound as parameters, so
 # each statement is built once per process and run for every district (`built_once`).
-DISTRICT = sa.bindparam("p_district_id", type_=sa.Integer())
-TODAY = sa.bindparam("p_today", type_=sa.Date())
-NOW = sa.bindparam("p_now", type_=UtcDateTime())
 START_MONTH = sa.bindparam("fy_start_month", type_=sa.Integer())
 CURRENT_FY = sa.bindparam("current_fy", type_=sa.Integer())
 FACTORS = {
@@ -86,7 +82,6 @@ class Calendar:
     def params(self) -> dict[str, Any]:
         """The values of TODAY, START_MONTH, CURRENT_FY and the inflation factors."""
         return {
-            "p_today": self.today,
             "fy_start_month": self.start_month,
             "current_fy": self.current_fy,
             **{f"inflation_{k}": growth_factor(self.inflation_pct, k) for k in FACTORS},
@@ -430,7 +425,7 @@ def derive_obligations(
 ) -> ObligationChanges:
     """Create, update and close every obligation of one district; idempotent."""
     cal = calendar_for(session, district_id, today)
-    params = {"p_district_id": district_id, "p_now": utcnow(), **cal.params()}
+    params = {**scan_params(district_id, today), **cal.params()}
     run = session.connection().execute  # Core: the parameters are not ORM values
     changes = ObligationChanges()
     for stmt in built_once(session, "obligation upserts", _upserts):
