@@ -115,6 +115,8 @@ def _cents(expr: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
 
 
 def _upsert_stmt(session: Session, select: sa.Select[Any]) -> Any:
+    """INSERT … ON CONFLICT DO UPDATE of the rows `select` derives (in COLUMNS order);
+    a stored row is updated only when a derived value differs or it was closed."""
     insert = upsert_insert(session, Obligation).from_select(COLUMNS, select)
     excluded = insert.excluded
     changed = sa.or_(
@@ -292,7 +294,7 @@ def _renewal_select(model: Agreement, *, committed: bool) -> sa.Select[Any]:
         quantity = sa.literal(1)
         category = sa.func.coalesce(col(ServiceContract.coverage_category), "service")
         school = col(ServiceContract.coverage_school_id)
-        item = sa.null()
+        item = sa.cast(sa.null(), sa.Integer())
     decide = (
         add_days(term_end, -col(model.notice_days))
         if committed
@@ -342,22 +344,38 @@ class ObligationChanges:
 def _close_stmt() -> Any:
     """Open obligations whose subject no longer needs the decision leave the open states.
 
-    One UPDATE over the district's open obligations; the first rule that applies
-    names the new state (a retired device's obligations, a refresh nobody needs, a
-    warranty that ended, a term renewed, an agreement no longer active or gone).
+    One UPDATE over the district's open obligations, each joined to its subject; the
+    first rule that applies names the new state (a retired or deleted device, a refresh
+    nobody needs, a warranty that ended, a term renewed, an agreement no longer active
+    or gone). Joins rather than EXISTS subqueries: inside a CASE those become subplans
+    the planner may hash over the whole subject table.
     """
     subject, kind = col(Obligation.subject_type), col(Obligation.kind)
-    device = sa.select(Device).where(col(Device.id) == col(Obligation.subject_id))
-    in_service = col(Device.status).not_in([s.value for s in NO_REFRESH_STATUSES])
+    subject_id = col(Obligation.subject_id)
+
+    def joined(model: Any, name: str) -> sa.ColumnElement[bool]:
+        return sa.and_(
+            subject == name,
+            col(model.id) == subject_id,
+            col(model.district_id) == DISTRICT,
+        )
+
+    no_device = col(Device.id).is_(None)
     rules: list[tuple[sa.ColumnElement[bool], ObligationState]] = [
         (
-            sa.and_(subject == "device", ~sa.exists(device.where(in_service))),
+            sa.and_(
+                subject == "device",
+                sa.or_(
+                    no_device,
+                    col(Device.status).in_([s.value for s in NO_REFRESH_STATUSES]),
+                ),
+            ),
             ObligationState.RETIRED,
         ),
         (
             sa.and_(
                 kind == ObligationKind.REFRESH,
-                ~sa.exists(device.where(col(Device.refresh_due).is_not(None))),
+                sa.or_(no_device, col(Device.refresh_due).is_(None)),
             ),
             ObligationState.RETIRED,
         ),
@@ -367,24 +385,47 @@ def _close_stmt() -> Any:
         ),
     ]
     for name, model in (("license", License), ("contract", ServiceContract)):
-        row = sa.select(model).where(col(model.id) == col(Obligation.subject_id))
-        renewed = row.where(
-            col(model.current_term_number) > col(Obligation.term_number)
-        )
-        active = row.where(col(model.status) == AgreementStatus.ACTIVE)
         rules += [
-            (sa.and_(subject == name, sa.exists(renewed)), ObligationState.DONE),
-            (sa.and_(subject == name, ~sa.exists(active)), ObligationState.LAPSED),
+            (
+                sa.and_(
+                    subject == name,
+                    col(model.current_term_number) > col(Obligation.term_number),
+                ),
+                ObligationState.DONE,
+            ),
+            (
+                sa.and_(
+                    subject == name,
+                    sa.or_(
+                        col(model.id).is_(None),
+                        col(model.status) != AgreementStatus.ACTIVE,
+                    ),
+                ),
+                ObligationState.LAPSED,
+            ),
         ]
     new_state = sa.case(*[(when, state.value) for when, state in rules])
-    return (
-        sa.update(Obligation)
+    closing = (
+        sa.select(col(Obligation.id).label("id"), new_state.label("state"))
+        .select_from(Obligation)
+        .outerjoin(Device, joined(Device, "device"))
+        .outerjoin(License, joined(License, "license"))
+        .outerjoin(ServiceContract, joined(ServiceContract, "contract"))
         .where(
             col(Obligation.district_id) == DISTRICT,
             col(Obligation.state).in_(OPEN_STATES),
-            new_state.is_not(None),
         )
-        .values(state=new_state, updated_at=NOW)
+        .subquery("closing")
+    )
+    return (
+        sa.update(Obligation)
+        .where(
+            # named again so the planner reads one district, not the whole table
+            col(Obligation.district_id) == DISTRICT,
+            col(Obligation.id) == closing.c.id,
+            closing.c.state.is_not(None),
+        )
+        .values(state=closing.c.state, updated_at=NOW)
         .execution_options(synchronize_session=False)
     )
 
