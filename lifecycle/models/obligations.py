@@ -18,13 +18,20 @@ class Obligation(Timestamps, table=True):
 
     __tablename__: ClassVar[str] = "obligations"
     __table_args__ = (
-        sa.UniqueConstraint("subject_type", "subject_id", "kind", "term_number"),
+        # District first: the scan works one district at a time, and this key serves
+        # both its upserts and its lookups of what is stored (and the district FK).
+        sa.UniqueConstraint(
+            "district_id", "subject_type", "subject_id", "kind", "term_number"
+        ),
+        sa.Index(
+            "ix_obligations_subject_type_subject_id", "subject_type", "subject_id"
+        ),
         sa.Index("ix_obligations_district_id_due_date", "district_id", "due_date"),
         sa.Index("ix_obligations_district_id_decide_by", "district_id", "decide_by"),
         sa.Index("ix_obligations_district_id_state", "district_id", "state"),
     )
     id: int | None = Field(default=None, primary_key=True)
-    district_id: int = Field(foreign_key="districts.id", index=True)
+    district_id: int = Field(foreign_key="districts.id")
     kind: ObligationKind = Field(sa_type=enum_type(ObligationKind, 24))
     subject_type: str = Field(max_length=16)  # "device" | "license" | "contract"
     subject_id: int

@@ -114,10 +114,33 @@ def _cents(expr: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
     return sa.cast(sa.func.round(expr, 2), sa.Numeric(14, 2))
 
 
+KEY = ["district_id", "subject_type", "subject_id", "kind", "term_number"]
+
+
 def _upsert_stmt(session: Session, select: sa.Select[Any]) -> Any:
-    """INSERT … ON CONFLICT DO UPDATE of the rows `select` derives (in COLUMNS order);
-    a stored row is updated only when a derived value differs or it was closed."""
-    insert = upsert_insert(session, Obligation).from_select(COLUMNS, select)
+    """INSERT … ON CONFLICT DO UPDATE of the rows `select` derives (in COLUMNS order).
+
+    Rows already stored with the same values are left out before the INSERT (an
+    anti-join on the district-first key): ON CONFLICT would lock each conflicting row,
+    dirtying its page, even when its WHERE then skips the update — and an unchanged
+    rescan must not write.
+    """
+    labelled = select.with_only_columns(
+        *[
+            expr.label(f"d_{name}")
+            for expr, name in zip(select.selected_columns, COLUMNS, strict=True)
+        ]
+    )
+    derived = labelled.subquery("derived")
+    c = {name: derived.c[f"d_{name}"] for name in COLUMNS}
+    same = sa.exists().where(
+        col(Obligation.district_id) == DISTRICT,
+        *[getattr(Obligation, name) == c[name] for name in KEY],
+        *[getattr(Obligation, name).is_not_distinct_from(c[name]) for name in DERIVED],
+        col(Obligation.state).not_in([ObligationState.RETIRED, ObligationState.LAPSED]),
+    )
+    fresh = sa.select(*c.values()).where(~same)
+    insert = upsert_insert(session, Obligation).from_select(COLUMNS, fresh)
     excluded = insert.excluded
     changed = sa.or_(
         *[
@@ -136,7 +159,7 @@ def _upsert_stmt(session: Session, select: sa.Select[Any]) -> Any:
         else_=col(Obligation.state),
     )
     stmt = insert.on_conflict_do_update(
-        index_elements=["subject_type", "subject_id", "kind", "term_number"],
+        index_elements=KEY,
         set_={
             **{name: getattr(excluded, name) for name in DERIVED},
             "state": reopened,
