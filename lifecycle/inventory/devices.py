@@ -19,7 +19,7 @@ from .. import audit
 from ..enums import DeviceCategory, DeviceStatus, ObligationState
 from ..errors import Conflict, ValidationFailed
 from ..forms import validate
-from ..listing import AnySelect, Filter, ListSpec, SortKey
+from ..listing import AnySelect, Filter, ListSpec, SortKey, contains
 from ..models import (
     CatalogItem,
     CategoryPolicy,
@@ -49,12 +49,12 @@ TEXT = ("model", "funding_source", "assigned_to", "notes")
 
 
 def _search(q: str) -> sa.ColumnElement[bool]:
-    like = f"%{q}%"
+    like = contains(q)
     return sa.or_(
-        col(Device.asset_tag).ilike(like),
-        col(Device.serial).ilike(like),
-        col(Device.model).ilike(like),
-        col(Device.assigned_to).ilike(like),
+        col(Device.asset_tag).ilike(like, escape="\\"),
+        col(Device.serial).ilike(like, escape="\\"),
+        col(Device.model).ilike(like, escape="\\"),
+        col(Device.assigned_to).ilike(like, escape="\\"),
     )
 
 

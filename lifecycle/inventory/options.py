@@ -37,9 +37,6 @@ def options(session: Session, user: User, *, district_id: int | None = None) -> 
     )
     if district_id is not None:
         schools_stmt = schools_stmt.where(col(School.district_id) == district_id)
-    funding_stmt = scoped(
-        sa.select(col(Device.funding_source)).distinct(), Device, user
-    ).where(col(Device.funding_source) != "")
     contracts_stmt = scoped(
         select(ServiceContract.id, ServiceContract.name), ServiceContract, user
     ).where(col(ServiceContract.coverage) == "devices")
@@ -74,7 +71,7 @@ def options(session: Session, user: User, *, district_id: int | None = None) -> 
             ).all()
             if i is not None
         ],
-        funding_sources=sorted(s for (s,) in session.execute(funding_stmt).all() if s),
+        funding_sources=funding_sources(session, user, district_id),
         device_contracts=[
             (int(i), n)
             for i, n in session.exec(
@@ -83,6 +80,34 @@ def options(session: Session, user: User, *, district_id: int | None = None) -> 
             if i is not None
         ],
     )
+
+
+def funding_sources(session: Session, user: User, district_id: int | None) -> list[str]:
+    """The funding sources a district's devices name, sorted.
+
+    For one district, a loose index scan on (district_id, funding_source): one probe
+    per distinct value instead of reading every device (140,000 in a big district).
+    Cooperative staff and administrators see every district's, with a plain DISTINCT.
+    """
+    district = district_id if district_id is not None else user.district_id
+    if district is None:
+        stmt = scoped(
+            sa.select(col(Device.funding_source)).distinct(), Device, user
+        ).where(col(Device.funding_source) != "")
+        return sorted(s for (s,) in session.execute(stmt).all() if s)
+    source = col(Device.funding_source)
+    mine = col(Device.district_id) == district
+    found = (
+        sa.select(sa.func.min(source).label("value"))
+        .where(mine, source > "")
+        .cte("found", recursive=True)
+    )
+    following = sa.select(sa.func.min(source)).where(mine, source > found.c.value)
+    found = found.union_all(
+        sa.select(following.scalar_subquery()).where(found.c.value.is_not(None))
+    )
+    stmt = sa.select(found.c.value).where(found.c.value.is_not(None))
+    return sorted(str(s) for (s,) in session.execute(stmt).all())
 
 
 def district_choices(session: Session, user: User) -> list[tuple[int, str]]:

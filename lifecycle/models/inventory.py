@@ -58,6 +58,10 @@ class Device(DeviceBase, Versioned, Timestamps, table=True):
         sa.Index("ix_devices_district_id_status", "district_id", "status"),
         sa.Index("ix_devices_district_id_category", "district_id", "category"),
         sa.Index("ix_devices_district_id_refresh_due", "district_id", "refresh_due"),
+        # the funding-source filter's choices: a loose index scan (inventory/options.py)
+        sa.Index(
+            "ix_devices_district_id_funding_source", "district_id", "funding_source"
+        ),
     )
     id: int | None = Field(default=None, primary_key=True)
     district_id: int = Field(foreign_key="districts.id", index=True)

@@ -134,6 +134,8 @@ def test_search_matches_tag_serial_model_and_person(it, db, world):
     assert found("LATITUDE") == [d2.id]
     assert found("gonzalez") == [d3.id]
     assert found("no such thing") == []
+    # % and _ are searched for, not wildcards
+    assert found("%") == [] and found("_") == []
 
 
 def test_filters_narrow_the_list(it, db, world):
