@@ -21,6 +21,7 @@ from ..errors import Conflict, ValidationFailed
 from ..forms import validate
 from ..listing import AnySelect, Filter, ListSpec, SortKey, contains
 from ..models import (
+    DEVICE_SEARCH_TEXT,
     CatalogItem,
     CategoryPolicy,
     ContractCoveredDevice,
@@ -48,14 +49,13 @@ REQUIRED = ("asset_tag", "category", "status")
 TEXT = ("model", "funding_source", "assigned_to", "notes")
 
 
+# Spelt as the trigram index is (ix_devices_search_trgm), so PostgreSQL can use it.
+SEARCH_TEXT = sa.literal_column(f"({DEVICE_SEARCH_TEXT})", sa.String())
+
+
 def _search(q: str) -> sa.ColumnElement[bool]:
-    like = contains(q)
-    return sa.or_(
-        col(Device.asset_tag).ilike(like, escape="\\"),
-        col(Device.serial).ilike(like, escape="\\"),
-        col(Device.model).ilike(like, escape="\\"),
-        col(Device.assigned_to).ilike(like, escape="\\"),
-    )
+    """Asset tag, serial, model or person containing `q`, ignoring case."""
+    return SEARCH_TEXT.ilike(contains(q), escape="\\")
 
 
 SPEC = ListSpec(

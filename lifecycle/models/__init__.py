@@ -23,6 +23,7 @@ from .contracts import (
     TermRecord,
 )
 from .inventory import (
+    DEVICE_SEARCH_TEXT,
     Device,
     DeviceCreate,
     DeviceRead,
@@ -58,6 +59,7 @@ from .org import (
 from .purchasing import Commitment, PurchaseRound, RoundItem
 
 __all__ = [
+    "DEVICE_SEARCH_TEXT",
     "NAMING_CONVENTION",
     "ApiToken",
     "AuditEvent",

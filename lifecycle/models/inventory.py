@@ -48,6 +48,14 @@ def _device_dates(obj: DeviceBase | DeviceUpdate) -> None:
         raise ValueError("purchase_cost: must not be negative")
 
 
+# What the device list's search looks in, as one text (the trigram index and the
+# search itself must spell it the same way).
+DEVICE_SEARCH_TEXT = (
+    "coalesce(asset_tag, '') || ' ' || coalesce(serial, '') || ' ' || "
+    "coalesce(model, '') || ' ' || coalesce(assigned_to, '')"
+)
+
+
 class Device(DeviceBase, Versioned, Timestamps, table=True):
     """One physical asset of a district (DESIGN §2), with its computed refresh date."""
 
@@ -62,6 +70,12 @@ class Device(DeviceBase, Versioned, Timestamps, table=True):
         sa.Index(
             "ix_devices_district_id_funding_source", "district_id", "funding_source"
         ),
+        # the list's search for text anywhere (ILIKE '%…%'): trigrams, PostgreSQL only
+        sa.Index(
+            "ix_devices_search_trgm",
+            sa.text(f"({DEVICE_SEARCH_TEXT}) gin_trgm_ops"),
+            postgresql_using="gin",
+        ).ddl_if(dialect="postgresql"),
     )
     id: int | None = Field(default=None, primary_key=True)
     district_id: int = Field(foreign_key="districts.id", index=True)
