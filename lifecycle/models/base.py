@@ -21,12 +21,12 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 SQLModel.metadata.naming_convention = NAMING_CONVENTION
-# Trigram indexes (the device search) need the extension; migrations create it too.
-sa.event.listen(
-    SQLModel.metadata,
-    "before_create",
-    sa.DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"),  # type: ignore[no-untyped-call]
-)
+# The device search's index needs two extensions; migrations create them too.
+for _extension in ("pg_trgm", "btree_gin"):
+    _create = sa.DDL(f"CREATE EXTENSION IF NOT EXISTS {_extension}")  # type: ignore[no-untyped-call]
+    sa.event.listen(
+        SQLModel.metadata, "before_create", _create.execute_if(dialect="postgresql")
+    )
 
 
 def utcnow() -> datetime:

@@ -70,10 +70,11 @@ class Device(DeviceBase, Versioned, Timestamps, table=True):
         sa.Index(
             "ix_devices_district_id_funding_source", "district_id", "funding_source"
         ),
-        # the list's search for text anywhere (ILIKE '%…%'): trigrams, PostgreSQL only
+        # the list's search for text anywhere (ILIKE '%…%') within one district:
+        # trigrams next to the district (btree_gin), PostgreSQL only
         sa.Index(
             "ix_devices_search_trgm",
-            sa.text(f"({DEVICE_SEARCH_TEXT}) gin_trgm_ops"),
+            sa.text(f"district_id, ({DEVICE_SEARCH_TEXT}) gin_trgm_ops"),
             postgresql_using="gin",
         ).ddl_if(dialect="postgresql"),
     )

@@ -1,8 +1,9 @@
 """trigram index for the device search
 
 The device list's search looks for text anywhere in the asset tag, serial, model and
-person (ILIKE '%…%'); on PostgreSQL a trigram GIN index over that text answers it
-without reading every device of a large district. SQLite has no such index: nothing
+person (ILIKE '%…%') of one district; on PostgreSQL a GIN index of the district and
+the trigrams of that text (pg_trgm, btree_gin) answers it without reading every device
+of a large district, nor every match of other districts. SQLite has no such index: nothing
 to do there.
 
 Revision ID: c41d9e3a7b20
@@ -32,10 +33,11 @@ def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
     op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    op.execute("CREATE EXTENSION IF NOT EXISTS btree_gin")
     op.create_index(
         "ix_devices_search_trgm",
         "devices",
-        [sa.text(f"({SEARCH_TEXT}) gin_trgm_ops")],
+        [sa.text(f"district_id, ({SEARCH_TEXT}) gin_trgm_ops")],
         postgresql_using="gin",
     )
 
