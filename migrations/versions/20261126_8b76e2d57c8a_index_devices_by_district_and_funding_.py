@@ -7,9 +7,7 @@ Create Date: 2026-11-26 14:59:52.064296
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
 from alembic import op
-
 
 revision: str = "8b76e2d57c8a"
 down_revision: str | None = "3f77e186b8ba"
