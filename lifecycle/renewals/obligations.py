@@ -117,26 +117,21 @@ def _cents(expr: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
 KEY = ["district_id", "subject_type", "subject_id", "kind", "term_number"]
 
 
-def _upsert_stmt(session: Session, *selects: sa.Select[Any]) -> Any:
-    """INSERT … ON CONFLICT DO UPDATE of the rows the `selects` derive (in COLUMNS
-    order; several are one UNION ALL, one round trip).
+def _upsert_stmt(session: Session, select: sa.Select[Any]) -> Any:
+    """INSERT … ON CONFLICT DO UPDATE of the rows `select` derives (in COLUMNS order).
 
     Rows already stored with the same values are left out before the INSERT (an
     anti-join on the district-first key): ON CONFLICT would lock each conflicting row,
     dirtying its page, even when its WHERE then skips the update — and an unchanged
     rescan must not write.
     """
-    labelled = [
-        select.with_only_columns(
-            *[
-                expr.label(f"d_{name}")
-                for expr, name in zip(select.selected_columns, COLUMNS, strict=True)
-            ]
-        )
-        for select in selects
-    ]
-    combined = labelled[0] if len(labelled) == 1 else sa.union_all(*labelled)
-    derived = combined.subquery("derived")
+    labelled = select.with_only_columns(
+        *[
+            expr.label(f"d_{name}")
+            for expr, name in zip(select.selected_columns, COLUMNS, strict=True)
+        ]
+    )
+    derived = labelled.subquery("derived")
     c = {name: derived.c[f"d_{name}"] for name in COLUMNS}
     same = sa.exists().where(
         col(Obligation.district_id) == DISTRICT,
@@ -482,17 +477,11 @@ def _wake_snoozed_stmt() -> Any:
 
 
 def _upserts(session: Session) -> list[Any]:
-    """Two statements: device refreshes (priced by cohort), then warranty ends and the
-    renewal decisions together."""
-    renewals = [
-        _renewal_select(model, committed=committed)
-        for model in (License, ServiceContract)
-        for committed in (False, True)
-    ]
-    return [
-        _upsert_stmt(session, _device_refresh_select()),
-        _upsert_stmt(session, _warranty_select(), *renewals),
-    ]
+    selects = [_device_refresh_select(), _warranty_select()]
+    for model in (License, ServiceContract):
+        selects.append(_renewal_select(model, committed=False))
+        selects.append(_renewal_select(model, committed=True))
+    return [_upsert_stmt(session, select) for select in selects]
 
 
 def derive_obligations(
