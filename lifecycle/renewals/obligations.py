@@ -80,7 +80,7 @@ class Calendar:
         return fiscal_year(self.today, self.start_month)
 
     def params(self) -> dict[str, Any]:
-        """The values of TODAY, START_MONTH, CURRENT_FY and the inflation factors."""
+        """The values of START_MONTH, CURRENT_FY and the inflation factors."""
         return {
             "fy_start_month": self.start_month,
             "current_fy": self.current_fy,
