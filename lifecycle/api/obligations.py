@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Any
 
 from flask import Response
 from pydantic import BaseModel
@@ -113,10 +112,14 @@ def get_obligation(obligation_id: int) -> Response:
     return one(ObligationRead, found)
 
 
-def _act(obligation_id: int, action: str, body: dict[str, Any]) -> Response:
+def _act(
+    obligation_id: int, action: str, request: type[BaseModel] | None = None
+) -> Response:
+    """Load the obligation (404 if not yours), then read the body, then act."""
     session = get_session()
     user = get_user()
     obligation = get_scoped(session, Obligation, obligation_id, user)
+    body = json_body(request) if request is not None else {}
     actions.run(session, user=user, obligation=obligation, action=action, values=body)
     session.commit()
     return one(ObligationRead, obligation)
@@ -130,7 +133,7 @@ def _act(obligation_id: int, action: str, body: dict[str, Any]) -> Response:
     response=ObligationRead,
 )
 def acknowledge_obligation(obligation_id: int) -> Response:
-    return _act(obligation_id, "acknowledge", {})
+    return _act(obligation_id, "acknowledge")
 
 
 @operation(
@@ -142,7 +145,7 @@ def acknowledge_obligation(obligation_id: int) -> Response:
     response=ObligationRead,
 )
 def snooze_obligation(obligation_id: int) -> Response:
-    return _act(obligation_id, "snooze", json_body(SnoozeRequest))
+    return _act(obligation_id, "snooze", SnoozeRequest)
 
 
 @operation(
@@ -154,7 +157,7 @@ def snooze_obligation(obligation_id: int) -> Response:
     response=ObligationRead,
 )
 def renew_obligation(obligation_id: int) -> Response:
-    return _act(obligation_id, "renew", json_body(RenewRequest))
+    return _act(obligation_id, "renew", RenewRequest)
 
 
 @operation(
@@ -166,7 +169,7 @@ def renew_obligation(obligation_id: int) -> Response:
     response=ObligationRead,
 )
 def cancel_obligation(obligation_id: int) -> Response:
-    return _act(obligation_id, "cancel", json_body(VersionRequest))
+    return _act(obligation_id, "cancel", VersionRequest)
 
 
 @operation(
@@ -178,4 +181,4 @@ def cancel_obligation(obligation_id: int) -> Response:
     response=ObligationRead,
 )
 def replace_obligation(obligation_id: int) -> Response:
-    return _act(obligation_id, "replace", json_body(VersionRequest))
+    return _act(obligation_id, "replace", VersionRequest)
