@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import logging
+import os
 import sys
 import time
 from typing import Any
@@ -16,7 +17,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlmodel import col, select
 from werkzeug.serving import run_simple
 
-from . import create_app, resource_dir
+from . import create_app, get_settings, resource_dir
 from .enums import Role
 
 
@@ -298,6 +299,11 @@ def demo_command(host: str, port: int, devices: int) -> None:
     from .demo import DEMO_LOGINS, DEMO_PASSWORD, seed_demo
 
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    settings = get_settings(app)
+    if settings.mail_dir is None and not os.environ.get("LIFECYCLE_SMTP_HOST"):
+        # no mail server to talk to: the demo's reminder e-mails go to a folder
+        settings.mail_dir = os.path.join(app.instance_path, "demo-mail")
+        os.environ["LIFECYCLE_MAIL_DIR"] = settings.mail_dir  # for any worker app
     upgrade_database(app)
     started = time.perf_counter()
     summary = seed_demo(app, devices=devices)
@@ -310,6 +316,8 @@ def demo_command(host: str, port: int, devices: int) -> None:
         f"Lifecycle scan of {len(scans)} districts: {obligations} obligations updated, "
         f"{reminders} reminders sent ({time.perf_counter() - started:.1f} s)"
     )
+    if settings.mail_dir:
+        click.echo(f"E-mail is written to {settings.mail_dir} (no SMTP server set).")
     click.echo(f"\nLifecycle demo: http://{host}:{port}/")
     click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
     for email, label in DEMO_LOGINS:

@@ -51,6 +51,9 @@ class Settings:
     smtp_user: str | None = None
     smtp_password: str | None = None
     smtp_starttls: bool = False
+    # With a directory, mail is written there as .eml files instead of sent over SMTP
+    # (the demo, when no SMTP server is configured).
+    mail_dir: str | None = None
     mail_from: str = "lifecycle@localhost"
     base_url: str = "http://127.0.0.1:5000"
     login_rate_limit: str = "10 per minute;50 per hour"
@@ -79,6 +82,7 @@ class Settings:
             smtp_user=os.environ.get("LIFECYCLE_SMTP_USER") or None,
             smtp_password=os.environ.get("LIFECYCLE_SMTP_PASSWORD") or None,
             smtp_starttls=_bool(os.environ.get("LIFECYCLE_SMTP_STARTTLS"), False),
+            mail_dir=os.environ.get("LIFECYCLE_MAIL_DIR") or None,
             mail_from=os.environ.get("LIFECYCLE_MAIL_FROM", "lifecycle@localhost"),
             base_url=os.environ.get("LIFECYCLE_BASE_URL", "http://127.0.0.1:5000"),
             login_rate_limit=os.environ.get(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import smtplib
 from email.message import EmailMessage
 from email.utils import make_msgid
+from pathlib import Path
 
 from .config import Settings
 
@@ -31,6 +32,8 @@ def send_mail(
     message.set_content(text)
     if html is not None:
         message.add_alternative(html, subtype="html")
+    if settings.mail_dir:
+        return _write(Path(settings.mail_dir), message, message_id)
     try:
         with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=15) as smtp:
             if settings.smtp_starttls:
@@ -44,4 +47,15 @@ def send_mail(
         ) from exc
     if refused:
         raise MailError(f"mail server refused: {', '.join(refused)}")
+    return message_id
+
+
+def _write(folder: Path, message: EmailMessage, message_id: str) -> str:
+    """Keep the message as an .eml file (named by its Message-ID) instead of sending."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        name = message_id.strip("<>").replace("@", "_").replace("/", "_")
+        (folder / f"{name}.eml").write_bytes(message.as_bytes())
+    except OSError as exc:
+        raise MailError(f"mail folder {folder}: {exc}") from exc
     return message_id
