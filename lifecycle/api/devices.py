@@ -66,9 +66,6 @@ class DeviceResource(BaseModel):
     notes: str
 
 
-# Fields a client may send back unchanged but never change.
-
-
 FILTERS = [
     QueryParam("district_id", int, "cooperative staff: one member district"),
     QueryParam("school_id", int),
