@@ -27,6 +27,7 @@ from sqlmodel import Session, SQLModel
 from lifecycle import create_app
 from lifecycle.config import Settings
 from lifecycle.db import get_db
+from lifecycle.models import User
 
 from . import factories
 
@@ -222,6 +223,28 @@ def world(db: Session) -> factories.World:
 def login(client: FlaskClient, email: str, password: str = factories.PASSWORD) -> None:
     response = client.post("/login", data={"email": email, "password": password})
     assert response.status_code in (302, 303), response.get_data(as_text=True)[:500]
+
+
+def sign_in(client: FlaskClient, user: User) -> FlaskClient:
+    """A signed-in browser session for `user` without the (slow, argon2) login form.
+
+    For tests whose subject is not signing in; tests/accounts cover the real login.
+    """
+    with client.session_transaction() as session:
+        session["_user_id"] = user.get_id()
+        session["_fresh"] = True
+    return client
+
+
+def fresh(db: Session) -> Session:
+    """End the test session's transaction and forget loaded rows, to see app writes."""
+    db.rollback()
+    db.expire_all()
+    return db
+
+
+def text(response: Any) -> str:
+    return str(response.get_data(as_text=True))
 
 
 def htmx(**extra: str) -> dict[str, str]:

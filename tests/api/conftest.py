@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
-from sqlalchemy import event
 from sqlmodel import Session
 
 from lifecycle.auth import create_token
 from lifecycle.db import get_db
 from lifecycle.models import User
-from tests.conftest import bearer, build_app
+from tests.conftest import bearer, build_app, fresh, sign_in  # noqa: F401  (shared by tests/*)
+from tests.querycount import count_queries  # noqa: F401
 
 TokenFor = Callable[..., dict[str, str]]
 
@@ -51,39 +49,6 @@ def token_for(db: Session) -> TokenFor:
         return bearer(secret)
 
     return make
-
-
-@contextmanager
-def count_queries(app: Flask) -> Iterator[list[str]]:
-    """Collect the SQL statements the app runs inside the block."""
-    statements: list[str] = []
-
-    def _record(*args: Any) -> None:
-        statements.append(args[2])
-
-    engine = get_db(app).engine
-    event.listen(engine, "before_cursor_execute", _record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", _record)
-
-
-def sign_in(client: FlaskClient, user: User) -> None:
-    """Start a signed-in browser session for `user` without the (slow, argon2) login.
-
-    For tests whose subject is not signing in; tests/accounts cover the real login.
-    """
-    with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
-        session["_fresh"] = True
-
-
-def fresh(db: Session) -> Session:
-    """End the test session's transaction and forget loaded rows, to see app writes."""
-    db.rollback()
-    db.expire_all()
-    return db
 
 
 def error_of(response: Any) -> dict[str, Any]:

@@ -3,8 +3,6 @@ own devices change, each change is audited, and obligations follow."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,40 +11,10 @@ from flask.testing import FlaskClient
 from sqlmodel import Session, col, select
 
 from lifecycle.background import get_queue, get_redis
-from lifecycle.db import get_db
 from lifecycle.enums import CoverageType, DeviceCategory, DeviceStatus
-from lifecycle.models import AuditEvent, ContractCoveredDevice, Device, User
-from tests.conftest import build_app, htmx
+from lifecycle.models import AuditEvent, ContractCoveredDevice, Device
+from tests.conftest import fresh, htmx, text
 from tests.factories import World, make_contract, make_device, make_school
-
-
-@pytest.fixture
-def app(database_url: str, redis_url: str | None, tmp_path: Path) -> Iterator[Flask]:
-    app = build_app(database_url, redis_url, tmp_path)
-    yield app
-    get_db(app).dispose()
-
-
-def sign_in(client: FlaskClient, user: User) -> FlaskClient:
-    with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
-        session["_fresh"] = True
-    return client
-
-
-@pytest.fixture
-def it(client: FlaskClient, world: World) -> FlaskClient:
-    return sign_in(client, world.a.it)
-
-
-def text(response: Any) -> str:
-    return str(response.get_data(as_text=True))
-
-
-def fresh(db: Session) -> Session:
-    db.rollback()
-    db.expire_all()
-    return db
 
 
 def rescans(app: Flask) -> list[str]:

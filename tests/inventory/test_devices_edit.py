@@ -4,15 +4,12 @@ page; stored refresh dates from the SQL rule; rescans after edits; who may write
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlmodel import Session, col, select
 
 from lifecycle.background import get_queue, get_redis
@@ -34,7 +31,7 @@ from lifecycle.models import (
 )
 from lifecycle.renewals.jobs import run_scan
 from lifecycle.renewals.refresh import recompute_device_refresh
-from tests.conftest import build_app, htmx
+from tests.conftest import fresh, htmx, sign_in, text
 from tests.factories import (
     World,
     make_catalog_item,
@@ -43,37 +40,6 @@ from tests.factories import (
     make_vehicle,
     make_vendor,
 )
-
-
-@pytest.fixture
-def app(database_url: str, redis_url: str | None, tmp_path: Path) -> Iterator[Flask]:
-    """Each request gets its own app context and session, as in production."""
-    app = build_app(database_url, redis_url, tmp_path)
-    yield app
-    get_db(app).dispose()
-
-
-def sign_in(client: FlaskClient, user: User) -> FlaskClient:
-    with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
-        session["_fresh"] = True
-    return client
-
-
-@pytest.fixture
-def it(client: FlaskClient, world: World) -> FlaskClient:
-    return sign_in(client, world.a.it)
-
-
-def text(response: Any) -> str:
-    return str(response.get_data(as_text=True))
-
-
-def fresh(db: Session) -> Session:
-    """Forget what the test session loaded, to read what the app wrote."""
-    db.rollback()
-    db.expire_all()
-    return db
 
 
 def rescans(app: Flask) -> list[str]:

@@ -7,10 +7,8 @@ import csv
 import html
 import io
 import re
-from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,11 +17,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session
 
-from lifecycle.db import get_db
 from lifecycle.enums import DeviceCategory, DeviceStatus
-from lifecycle.models import Device, User
+from lifecycle.models import Device
 from lifecycle.renewals.refresh import recompute_device_refresh
-from tests.conftest import build_app, htmx
+from tests.conftest import htmx, sign_in, text
 from tests.factories import (
     World,
     make_catalog_item,
@@ -33,32 +30,6 @@ from tests.factories import (
     make_vendor,
 )
 from tests.querycount import count_queries
-
-
-@pytest.fixture
-def app(database_url: str, redis_url: str | None, tmp_path: Path) -> Iterator[Flask]:
-    """Each request gets its own app context and session, as in production."""
-    app = build_app(database_url, redis_url, tmp_path)
-    yield app
-    get_db(app).dispose()
-
-
-def sign_in(client: FlaskClient, user: User) -> FlaskClient:
-    """A signed-in session without the (slow, argon2) login form."""
-    with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
-        session["_fresh"] = True
-    return client
-
-
-@pytest.fixture
-def it(client: FlaskClient, world: World) -> FlaskClient:
-    return sign_in(client, world.a.it)
-
-
-def text(response: Any) -> str:
-    return str(response.get_data(as_text=True))
-
 
 ROW = re.compile(r'<th scope="row"><a href="/devices/(\d+)">')
 

@@ -6,19 +6,14 @@ district's today, so the pages (which use the real date) and the scan agree.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from flask import Flask
-from flask.testing import FlaskClient
-from sqlalchemy import event
 from sqlmodel import Session, col, select
 
-from lifecycle.db import get_db
 from lifecycle.enums import ObligationKind, ObligationState, RenewalType
 from lifecycle.models import (
     Device,
@@ -26,11 +21,12 @@ from lifecycle.models import (
     License,
     Obligation,
     ServiceContract,
-    User,
 )
 from lifecycle.renewals.jobs import district_today
 from lifecycle.renewals.scan import scan_district
 from tests import factories
+from tests.conftest import fresh, sign_in  # noqa: F401  (used by the renewals tests)
+from tests.querycount import count_queries  # noqa: F401
 
 
 @dataclass
@@ -151,33 +147,3 @@ def make_obligation(db: Session, district: District, **kw: Any) -> Obligation:
     db.add(obligation)
     db.flush()
     return obligation
-
-
-def sign_in(client: FlaskClient, user: User) -> FlaskClient:
-    """A signed-in browser session without the (slow, argon2) login form."""
-    with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
-        session["_fresh"] = True
-    return client
-
-
-@contextmanager
-def count_queries(app: Flask) -> Any:
-    """Collect the SQL statements the app runs inside the block."""
-    statements: list[str] = []
-
-    def record(*args: Any) -> None:
-        statements.append(args[2])
-
-    engine = get_db(app).engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-
-
-def fresh(db: Session) -> Session:
-    db.rollback()
-    db.expire_all()
-    return db
