@@ -25,13 +25,10 @@ from lifecycle.models import (
     TermRecord,
 )
 from lifecycle.renewals.schedule import term_cost
-from tests.conftest import htmx, login
+from tests.conftest import fresh, htmx, login, text
 from tests.factories import make_contract, make_device, make_vendor
-from tests.inventory import test_licenses as shared
-from tests.inventory.test_licenses import counting, fresh, text, today_in
-
-app = shared.app  # each request gets its own app context
-it = shared.it  # signed in as district A's IT user
+from tests.inventory.test_licenses import today_in
+from tests.querycount import count_queries
 
 
 def _form(**overrides: str) -> dict[str, str]:
@@ -124,10 +121,10 @@ def test_the_list_runs_the_same_queries_for_3_or_30_contracts(
 
     add(3)
     it.get("/contracts", headers=headers)
-    with counting(app) as few:
+    with count_queries(app) as few:
         assert it.get("/contracts", headers=headers).status_code == 200
     add(27)
-    with counting(app) as many:
+    with count_queries(app) as many:
         response = it.get("/contracts", headers=headers)
 
     assert text(response).count('<th scope="row">') == 30
@@ -526,3 +523,14 @@ def test_finance_reads_but_cannot_change(client, db, world):
     )
     assert client.post("/contracts", data=_form()).status_code == 403
     assert fresh(db).get(ServiceContract, c.id).status == AgreementStatus.ACTIVE
+
+
+@pytest.mark.parametrize("url", ["/licenses", "/contracts"])
+def test_both_agreement_lists_offer_the_shared_filters(it, url):
+    page = text(it.get(url))
+
+    for name in ("vehicle_id", "funding_source", "renewal_type", "status"):
+        assert f'name="{name}"' in page, name
+    for name in ("decide_from", "decide_to"):
+        assert f'name="{name}"' in page, name
+    assert ('name="erate"' in page) == (url == "/contracts")
