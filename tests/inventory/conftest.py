@@ -11,6 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from lifecycle.db import get_db
+from tests.api.conftest import token_for  # noqa: F401  (a fixture the API tests use)
 from tests.conftest import build_app, sign_in
 from tests.factories import World
 

@@ -5,12 +5,9 @@ from __future__ import annotations
 from lifecycle.enums import ContractKind, CoverageType, RenewalType
 from lifecycle.inventory import terms
 from lifecycle.models import ServiceContract
+from tests.conftest import fresh
 from tests.factories import make_contract
-from tests.inventory import test_licenses, test_licenses_api
-from tests.inventory.test_licenses import fresh, today_in
-
-app = test_licenses.app
-token_for = test_licenses_api.token_for
+from tests.inventory.test_licenses import today_in
 
 # DESIGN §6, word for word.
 FIELDS = {

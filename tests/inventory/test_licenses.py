@@ -4,70 +4,23 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
-from flask import Flask
 from sqlmodel import Session, col, select
 
-from lifecycle.db import get_db
 from lifecycle.enums import AgreementStatus, RenewalType
 from lifecycle.inventory import terms
 from lifecycle.inventory.agreement_terms import district_today
 from lifecycle.models import AuditEvent, License, TermRecord
-from tests.conftest import build_app, htmx, login
+from tests.conftest import fresh, htmx, login, text
 from tests.factories import make_catalog_item, make_license, make_vehicle, make_vendor
-
-
-@pytest.fixture
-def app(database_url: str, redis_url: str | None, tmp_path: Path) -> Iterator[Flask]:
-    """Each request gets its own app context and session, as in production."""
-    app = build_app(database_url, redis_url, tmp_path)
-    yield app
-    get_db(app).dispose()
-
-
-@pytest.fixture
-def it(client, world):
-    """The test client signed in as district A's IT user."""
-    login(client, world.a.it.email)
-    return client
-
-
-def fresh(db: Session) -> Session:
-    """Forget what the test session loaded, to read what the app wrote."""
-    db.rollback()
-    db.expire_all()
-    return db
+from tests.querycount import count_queries
 
 
 def today_in(db: Session, district_id: int) -> date:
     return district_today(db, district_id)
-
-
-@contextmanager
-def counting(app: Flask) -> Iterator[list[str]]:
-    """Collect the SQL statements the app runs inside the block."""
-    statements: list[str] = []
-    engine = get_db(app).engine
-
-    def listener(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    sa.event.listen(engine, "before_cursor_execute", listener)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", listener)
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True)
 
 
 def derived(lic: License) -> tuple:
@@ -179,14 +132,14 @@ def test_the_list_runs_the_same_queries_for_3_or_30_licenses(
         )
     db.commit()
     it.get("/licenses", headers=headers)  # warm up caches of the first request
-    with counting(app) as few:
+    with count_queries(app) as few:
         assert it.get("/licenses", headers=headers).status_code == 200
     for _ in range(27):
         make_license(
             db, world.a.district, vendor_id=vendor.id, school_id=world.a.school.id
         )
     db.commit()
-    with counting(app) as many:
+    with count_queries(app) as many:
         response = it.get("/licenses", headers=headers)
 
     assert response.status_code == 200

@@ -4,19 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from sqlmodel import select
 
-from lifecycle.auth import create_token
 from lifecycle.enums import AgreementStatus, RenewalType
 from lifecycle.inventory import terms
 from lifecycle.models import License
-from tests.conftest import bearer
+from tests.conftest import fresh
 from tests.factories import make_license, make_school
-from tests.inventory import test_licenses
-from tests.inventory.test_licenses import fresh, today_in
-
-app = test_licenses.app
+from tests.inventory.test_licenses import today_in
 
 # DESIGN §6, word for word.
 FIELDS = {
@@ -38,16 +33,6 @@ FIELDS = {
     "decide_by",
     "version",
 }
-
-
-@pytest.fixture
-def token_for(db):
-    def make(user) -> dict[str, str]:
-        _token, secret = create_token(db, user=user, name="test")
-        db.commit()
-        return bearer(secret)
-
-    return make
 
 
 def body(**overrides):
