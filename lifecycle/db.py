@@ -36,7 +36,28 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    if url.startswith("postgresql+psycopg:"):
+        cache_long_statements()
     return sa.create_engine(url, **kwargs)
+
+
+def cache_long_statements() -> None:
+    """Let psycopg keep the parse of long statements with many parameters.
+
+    psycopg converts a query's placeholders anew on every execution when it is longer
+    than 4 kB or has more than 50 parameters (its `_queries` module; a guard against
+    one-off ORM batches). The scan's statements are that long, are built once
+    (`sqlfuncs.built_once`) and run for every district; re-parsing them cost more than
+    a third of the scan's Python time. The cache stays an LRU of 128 statements.
+    """
+    from psycopg import _queries
+
+    for name, at_least in (
+        ("MAX_CACHED_STATEMENT_LENGTH", 64 * 1024),
+        ("MAX_CACHED_STATEMENT_PARAMS", 500),
+    ):
+        if isinstance(getattr(_queries, name, None), int):
+            setattr(_queries, name, max(getattr(_queries, name), at_least))
 
 
 class Database:
