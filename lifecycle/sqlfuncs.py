@@ -8,11 +8,13 @@ there we clamp explicitly.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.compiler import compiles
@@ -145,3 +147,40 @@ def upsert_insert(session: Session, model: Any) -> Any:
 def insert_ignore(session: Session, model: Any) -> Any:
     """INSERT … ON CONFLICT DO NOTHING: a row that already exists is left alone."""
     return upsert_insert(session, model).on_conflict_do_nothing()
+
+
+def ids_param(
+    session: Session, name: str, ids: Sequence[int] | None = None
+) -> sa.BindParameter[Any]:
+    """A list of ids as ONE bound parameter, however many: an integer array on
+    PostgreSQL, JSON text on SQLite. Without `ids` (a statement built once), give its
+    value at execution with `ids_value`."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    return sa.bindparam(
+        name,
+        None if ids is None else ids_value(session, ids),
+        type_=postgresql.ARRAY(sa.Integer) if postgres else sa.String(),
+        unique=ids is not None,
+        required=ids is None,
+    )
+
+
+def ids_value(session: Session, ids: Sequence[int]) -> Any:
+    if session.get_bind().dialect.name == "postgresql":
+        return list(ids)
+    return json.dumps(list(ids))
+
+
+def in_ids(
+    session: Session, column: Any, param: sa.BindParameter[Any]
+) -> sa.ColumnElement[bool]:
+    """`column IN` the ids of an `ids_param`."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == sa.any_(param)  # type: ignore[no-any-return]
+    values = sa.func.json_each(param).table_valued("value")
+    return column.in_(sa.select(values.c.value))  # type: ignore[no-any-return]
+
+
+def ids_in(session: Session, column: Any, ids: Sequence[int]) -> sa.ColumnElement[bool]:
+    """`column IN ids` as ONE bound parameter, however many ids."""
+    return in_ids(session, column, ids_param(session, "run_ids", ids))

@@ -68,16 +68,28 @@ def _recorded_through(
     )
 
 
+def _uninitialised(model: Agreement) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        col(model.district_id) == DISTRICT, col(model.current_term_number).is_(None)
+    )
+
+
+def _term_ended(model: Agreement) -> sa.ColumnElement[bool]:
+    """An active agreement whose current term is over: renewed, lapsed or ended next."""
+    return sa.and_(
+        col(model.district_id) == DISTRICT,
+        col(model.status) == AgreementStatus.ACTIVE,
+        col(model.current_term_end) < TODAY,
+    )
+
+
 def _initialise(model: Agreement, subject_type: str) -> Any:
     """Agreements loaded without derived columns start at the last term on record that has
     begun (or term 1); terms renewed ahead are entered when they begin."""
     n = sa.func.coalesce(_recorded_through(model, subject_type, started_by=TODAY), 1)
     return (
         sa.update(model)
-        .where(
-            col(model.district_id) == DISTRICT,
-            col(model.current_term_number).is_(None),
-        )
+        .where(_uninitialised(model))
         .values(
             current_term_number=n,
             current_term_start=sa.case(
@@ -93,12 +105,7 @@ def _initialise(model: Agreement, subject_type: str) -> Any:
 def _tacit_renewal(session: Session, model: Agreement, subject_type: str) -> list[Any]:
     """Count the tacit agreements whose term ended, record their next term in the
     history, move them into it (repeated by the caller until none is behind)."""
-    due = sa.and_(
-        col(model.district_id) == DISTRICT,
-        col(model.status) == AgreementStatus.ACTIVE,
-        col(model.renewal_type) == RenewalType.TACIT,
-        col(model.current_term_end) < TODAY,
-    )
+    due = sa.and_(_term_ended(model), col(model.renewal_type) == RenewalType.TACIT)
     n = col(model.current_term_number)
     if model is ServiceContract:
         factor = 1 + col(ServiceContract.escalator_pct) / 100
@@ -155,10 +162,8 @@ def _enter_renewed_express(model: Agreement, subject_type: str) -> Any:
         .exists()
     )
     due = sa.and_(
-        col(model.district_id) == DISTRICT,
-        col(model.status) == AgreementStatus.ACTIVE,
+        _term_ended(model),
         col(model.renewal_type) == RenewalType.EXPRESS,
-        col(model.current_term_end) < TODAY,
         recorded_next,
     )
     return (
@@ -176,14 +181,9 @@ def _enter_renewed_express(model: Agreement, subject_type: str) -> Any:
 
 def _close(model: Agreement) -> list[Any]:
     """Express terms nobody renewed lapse; `none` agreements end with their term."""
-    ended_term = sa.and_(
-        col(model.district_id) == DISTRICT,
-        col(model.status) == AgreementStatus.ACTIVE,
-        col(model.current_term_end) < TODAY,
-    )
     return [
         sa.update(model)
-        .where(ended_term, col(model.renewal_type) == kind)
+        .where(_term_ended(model), col(model.renewal_type) == kind)
         .values(status=status, version=col(model.version) + 1)
         .execution_options(synchronize_session=False)
         for kind, status in (
@@ -193,14 +193,35 @@ def _close(model: Agreement) -> list[Any]:
     ]
 
 
-def _decision_terms(model: Agreement, subject_type: str) -> list[Any]:
+@dataclass(frozen=True)
+class _DecisionTerm:
     """Which term's end is the open decision (stored, so obligations can name it).
 
     Express: the last term renewed ahead, else the current one. Tacit: the first term from
     the current one whose notice date has not passed (a notice period may exceed a term):
-    the first statement sets the starting term, the second (repeated by the caller until
-    nothing moves) steps a tacit agreement on while its notice date has passed.
+    `reset` sets the starting term, `step` (repeated until nothing moves) steps a tacit
+    agreement on while its notice date has passed.
     """
+
+    start: sa.ColumnElement[Any]
+    reset: sa.ColumnElement[bool]  # where the stored term is not the starting one
+    step: sa.ColumnElement[bool]
+
+    def statements(self, model: Agreement) -> list[Any]:
+        k = col(model.decision_term_number)
+        return [
+            sa.update(model)
+            .where(self.reset)
+            .values(decision_term_number=self.start)
+            .execution_options(synchronize_session=False),
+            sa.update(model)
+            .where(self.step)
+            .values(decision_term_number=k + 1)
+            .execution_options(synchronize_session=False),
+        ]
+
+
+def _decision_term(model: Agreement, subject_type: str) -> _DecisionTerm:
     n = col(model.current_term_number)
     k = col(model.decision_term_number)
     mine = sa.and_(
@@ -235,16 +256,8 @@ def _decision_terms(model: Agreement, subject_type: str) -> list[Any]:
         col(model.renewal_type) == RenewalType.TACIT,
         notice(k) < TODAY,
     )
-    return [
-        sa.update(model)
-        .where(mine, k.is_distinct_from(start), sa.not_(tacit_settled))
-        .values(decision_term_number=start)
-        .execution_options(synchronize_session=False),
-        sa.update(model)
-        .where(notice_passed)
-        .values(decision_term_number=k + 1)
-        .execution_options(synchronize_session=False),
-    ]
+    reset = sa.and_(mine, k.is_distinct_from(start), sa.not_(tacit_settled))
+    return _DecisionTerm(start, reset, notice_passed)
 
 
 def decide_by_expr(model: Agreement) -> sa.ColumnElement[Any]:
@@ -260,24 +273,45 @@ def decide_by_expr(model: Agreement) -> sa.ColumnElement[Any]:
     )
 
 
+def _decide_by_stale(model: Agreement) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        col(model.district_id) == DISTRICT,
+        col(model.status) == AgreementStatus.ACTIVE,
+        col(model.decide_by).is_distinct_from(decide_by_expr(model)),
+    )
+
+
 def _decide_by(model: Agreement) -> Any:
-    expr = decide_by_expr(model)
     return (
         sa.update(model)
-        .where(
-            col(model.district_id) == DISTRICT,
-            col(model.status) == AgreementStatus.ACTIVE,
-            col(model.decide_by).is_distinct_from(expr),
-        )
-        .values(decide_by=expr)
+        .where(_decide_by_stale(model))
+        .values(decide_by=decide_by_expr(model))
         .execution_options(synchronize_session=False)
     )
+
+
+def _work_to_do(model: Agreement, decision: _DecisionTerm) -> Any:
+    """One read of the district's agreements: which groups of steps have anything to do.
+
+    On most nights nothing has; this spares the eleven statements of the steps."""
+    terms = sa.or_(_uninitialised(model), _term_ended(model))
+    return sa.select(
+        *[
+            sa.func.count().filter(where)
+            for where in (
+                terms,
+                sa.or_(decision.reset, decision.step),
+                _decide_by_stale(model),
+            )
+        ]
+    ).where(col(model.district_id) == DISTRICT)
 
 
 @dataclass(frozen=True)
 class _Statements:
     """One agreement table's term bookkeeping, built once per process."""
 
+    work_to_do: Any
     initialise: Any
     tacit_renewal: list[Any]
     enter_renewed_express: Any
@@ -289,12 +323,14 @@ class _Statements:
     def build(
         cls, session: Session, model: Agreement, subject_type: str
     ) -> _Statements:
+        decision = _decision_term(model, subject_type)
         return cls(
+            _work_to_do(model, decision),
             _initialise(model, subject_type),
             _tacit_renewal(session, model, subject_type),
             _enter_renewed_express(model, subject_type),
             _close(model),
-            _decision_terms(model, subject_type),
+            decision.statements(model),
             _decide_by(model),
         )
 
@@ -316,25 +352,30 @@ def _advance(
     def run(stmt: Any) -> int:
         return rowcount(conn.execute(stmt, params))
 
+    terms, decision, decide_by = conn.execute(built.work_to_do, params).one()
+    if terms:
+        changes.initialised += run(built.initialise)
+        changes.renewed += _until_none_left(partial(_renew_tacit, conn, params, built))
+        changes.renewed += _until_none_left(lambda: run(built.enter_renewed_express))
+        lapse, end = built.close
+        changes.lapsed += run(lapse)
+        changes.ended += run(end)
+    if terms or decision:
+        reset, step = built.decision_terms
+        run(reset)
+        _until_none_left(lambda: run(step))
+    if terms or decision or decide_by:
+        changes.decide_by_moved += run(built.decide_by)
+
+
+def _renew_tacit(conn: Any, params: dict[str, Any], built: _Statements) -> int:
+    """Move the tacit agreements still behind one term on; how many were behind."""
     count, record, move = built.tacit_renewal
-
-    def renew_tacit() -> int:
-        behind = int(conn.execute(count, params).scalar_one())
-        if behind:
-            conn.execute(record, params)
-            conn.execute(move, params)
-        return behind
-
-    changes.initialised += run(built.initialise)
-    changes.renewed += _until_none_left(renew_tacit)
-    changes.renewed += _until_none_left(lambda: run(built.enter_renewed_express))
-    lapse, end = built.close
-    changes.lapsed += run(lapse)
-    changes.ended += run(end)
-    reset, step = built.decision_terms
-    run(reset)
-    _until_none_left(lambda: run(step))
-    changes.decide_by_moved += run(built.decide_by)
+    behind = int(conn.execute(count, params).scalar_one())
+    if behind:
+        conn.execute(record, params)
+        conn.execute(move, params)
+    return behind
 
 
 def advance_agreements(

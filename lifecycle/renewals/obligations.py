@@ -35,7 +35,7 @@ from ..models import (
     ServiceContract,
 )
 from ..money import growth_factor
-from ..sqlfuncs import add_days, built_once, rowcount, upsert_insert
+from ..sqlfuncs import add_days, built_once, ids_in, rowcount, upsert_insert
 from .agreements import Agreement, term_end_expr
 from .binds import DISTRICT, NOW, TODAY, scan_params
 
@@ -98,9 +98,12 @@ def fiscal_year_of(day: Any) -> sa.ColumnElement[Any]:
 
 def inflation(fy: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
     """(1 + inflation)^(whole fiscal years ahead), as exact decimal factors."""
-    ahead = fy - CURRENT_FY
-    whens = [(ahead == k, factor) for k, factor in FACTORS.items()]
-    return sa.case(*whens, else_=sa.literal(Decimal(1), sa.Numeric(20, 10)))
+    # CASE x WHEN …: PostgreSQL evaluates x once, not once per WHEN
+    return sa.case(
+        FACTORS,
+        value=fy - CURRENT_FY,
+        else_=sa.literal(Decimal(1), sa.Numeric(20, 10)),
+    )
 
 
 def calendar_for(session: Session, district_id: int, today: date) -> Calendar:
@@ -296,33 +299,6 @@ def _renewal_select(model: Agreement, *, committed: bool) -> sa.Select[Any]:
     k = col(model.decision_term_number)
     number = n if committed else k
     term_end = term_end_expr(model, number)
-    starts = add_days(term_end, 1)
-    fy = fiscal_year_of(starts)
-    if model is License:
-        kind, subject = ObligationKind.LICENSE_RENEWAL, "license"
-        cost = _cents(col(License.seats) * col(License.price_per_seat) * inflation(fy))
-        quantity: Any = col(License.seats)
-        category: Any = sa.literal("license")
-        school: Any = col(License.school_id)
-        item: Any = col(License.catalog_item_id)
-    else:
-        kind, subject = ObligationKind.CONTRACT_RENEWAL, "contract"
-        # each later term costs the one before × (1 + escalator), compounded (§3.1)
-        growth = 1 + col(ServiceContract.escalator_pct) / 100
-        ahead = number + 1 - n
-        factor = sa.case(
-            *[(ahead == j, _power(growth, j)) for j in range(2, 6)], else_=growth
-        )
-        cost = _cents(col(ServiceContract.cost_per_period) * factor)
-        quantity = sa.literal(1)
-        category = sa.func.coalesce(col(ServiceContract.coverage_category), "service")
-        school = col(ServiceContract.coverage_school_id)
-        item = sa.cast(sa.null(), sa.Integer())
-    decide = (
-        add_days(term_end, -col(model.notice_days))
-        if committed
-        else col(model.decide_by)
-    )
     where = [
         col(model.district_id) == DISTRICT,
         col(model.status) == AgreementStatus.ACTIVE,
@@ -331,23 +307,73 @@ def _renewal_select(model: Agreement, *, committed: bool) -> sa.Select[Any]:
     ]
     if committed:
         where += [col(model.renewal_type) == RenewalType.TACIT, k > n]
+    if model is License:
+        kind, subject = ObligationKind.LICENSE_RENEWAL, "license"
+        own = ["seats", "price_per_seat", "school_id", "catalog_item_id"]
+    else:
+        kind, subject = ObligationKind.CONTRACT_RENEWAL, "contract"
+        own = [
+            "cost_per_period", "escalator_pct", "coverage_category",
+            "coverage_school_id",
+        ]  # fmt: skip
+    # The term's dates once per agreement, in a CTE PostgreSQL keeps as such: the fiscal
+    # year and the inflation factor refer to them many times, and PostgreSQL computes a
+    # repeated expression (here a month addition) each time it appears.
+    term = (
+        sa.select(
+            *[
+                getattr(model, name)
+                for name in ["district_id", "id", "funding_source", *own]
+            ],
+            number.label("number"),
+            (number + 1 - n).label("ahead"),
+            add_days(term_end, 1).label("starts"),
+            (
+                add_days(term_end, -col(model.notice_days))
+                if committed
+                else col(model.decide_by)
+            ).label("decide"),
+        )
+        .where(*where)
+        .cte(f"{subject}_term")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
+    )
+    t = term.c
+    fy = fiscal_year_of(t.starts)
+    if model is License:
+        cost = _cents(t.seats * t.price_per_seat * inflation(fy))
+        quantity: Any = t.seats
+        category: Any = sa.literal("license")
+        school: Any = t.school_id
+        item: Any = t.catalog_item_id
+    else:
+        # each later term costs the one before × (1 + escalator), compounded (§3.1)
+        growth = 1 + t.escalator_pct / 100
+        factor = sa.case(
+            {j: _power(growth, j) for j in range(2, 6)}, value=t.ahead, else_=growth
+        )
+        cost = _cents(t.cost_per_period * factor)
+        quantity = sa.literal(1)
+        category = sa.func.coalesce(t.coverage_category, "service")
+        school = t.coverage_school_id
+        item = sa.cast(sa.null(), sa.Integer())
     return sa.select(
-        col(model.district_id),
+        t.district_id,
         sa.literal(kind.value),
         sa.literal(subject),
-        col(model.id),
-        number,
-        starts,
-        decide,
+        t.id,
+        t.number,
+        t.starts,
+        t.decide,
         cost,
         fy,
         category,
         school,
-        col(model.funding_source),
+        t.funding_source,
         item,
         quantity,
         *_common(),
-    ).where(*where)
+    ).select_from(term)
 
 
 def _power(base: sa.ColumnElement[Any], exponent: int) -> sa.ColumnElement[Any]:
@@ -364,93 +390,101 @@ class ObligationChanges:
     reopened_from_snooze: int = 0
 
 
-def _close_stmt() -> Any:
-    """Open obligations whose subject no longer needs the decision leave the open states.
+def _closing_select() -> sa.CompoundSelect[Any]:
+    """Open obligations whose subject no longer needs the decision, with their new state.
 
-    One UPDATE over the district's open obligations, each joined to its subject; the
-    first rule that applies names the new state (a retired or deleted device, a refresh
-    nobody needs, a warranty that ended, a term renewed, an agreement no longer active
-    or gone). Joins rather than EXISTS subqueries: inside a CASE those become subplans
-    the planner may hash over the whole subject table.
+    Read first, written only when something closes (on most nights nothing does): one
+    branch per subject table, each joining only its own obligations to its subjects.
+    The first rule that applies names the new state: a retired, lost or deleted device,
+    a refresh nobody needs, a warranty that ended, a term renewed, an agreement no
+    longer active or gone.
     """
-    subject, kind = col(Obligation.subject_type), col(Obligation.kind)
     subject_id = col(Obligation.subject_id)
 
-    def joined(model: Any, name: str) -> sa.ColumnElement[bool]:
-        return sa.and_(
-            subject == name,
-            col(model.id) == subject_id,
-            col(model.district_id) == DISTRICT,
+    def branch(
+        subject: str, model: Any, rules: list[tuple[sa.ColumnElement[bool], str]]
+    ) -> sa.Select[Any]:
+        new_state = sa.case(*rules).label("state")
+        return (
+            sa.select(col(Obligation.id).label("id"), new_state)
+            .select_from(Obligation)
+            .outerjoin(
+                model,
+                sa.and_(
+                    col(model.id) == subject_id, col(model.district_id) == DISTRICT
+                ),
+            )
+            .where(
+                col(Obligation.district_id) == DISTRICT,
+                col(Obligation.subject_type) == subject,
+                col(Obligation.state).in_(OPEN_STATES),
+                sa.or_(*[applies for applies, _ in rules]),
+            )
         )
 
-    no_device = col(Device.id).is_(None)
-    rules: list[tuple[sa.ColumnElement[bool], ObligationState]] = [
-        (
-            sa.and_(
-                subject == "device",
-                sa.or_(
-                    no_device,
-                    col(Device.status).in_([s.value for s in NO_REFRESH_STATUSES]),
-                ),
-            ),
-            ObligationState.RETIRED,
-        ),
-        (
-            sa.and_(
-                kind == ObligationKind.REFRESH,
-                sa.or_(no_device, col(Device.refresh_due).is_(None)),
-            ),
-            ObligationState.RETIRED,
-        ),
-        (
-            sa.and_(kind == ObligationKind.WARRANTY, col(Obligation.due_date) < TODAY),
-            ObligationState.LAPSED,
-        ),
-    ]
-    for name, model in (("license", License), ("contract", ServiceContract)):
-        rules += [
-            (
-                sa.and_(
-                    subject == name,
-                    col(model.current_term_number) > col(Obligation.term_number),
-                ),
-                ObligationState.DONE,
-            ),
-            (
-                sa.and_(
-                    subject == name,
-                    sa.or_(
-                        col(model.id).is_(None),
-                        col(model.status) != AgreementStatus.ACTIVE,
+    retired, lapsed = ObligationState.RETIRED.value, ObligationState.LAPSED.value
+    device_gone = sa.or_(
+        col(Device.id).is_(None),
+        col(Device.status).in_([s.value for s in NO_REFRESH_STATUSES]),
+    )
+    branches = [
+        branch(
+            "device",
+            Device,
+            [
+                (device_gone, retired),
+                (
+                    sa.and_(
+                        col(Obligation.kind) == ObligationKind.REFRESH,
+                        col(Device.refresh_due).is_(None),
                     ),
+                    retired,
                 ),
-                ObligationState.LAPSED,
-            ),
-        ]
-    new_state = sa.case(*[(when, state.value) for when, state in rules])
-    closing = (
-        sa.select(col(Obligation.id).label("id"), new_state.label("state"))
-        .select_from(Obligation)
-        .outerjoin(Device, joined(Device, "device"))
-        .outerjoin(License, joined(License, "license"))
-        .outerjoin(ServiceContract, joined(ServiceContract, "contract"))
-        .where(
-            col(Obligation.district_id) == DISTRICT,
-            col(Obligation.state).in_(OPEN_STATES),
+                (
+                    sa.and_(
+                        col(Obligation.kind) == ObligationKind.WARRANTY,
+                        col(Obligation.due_date) < TODAY,
+                    ),
+                    lapsed,
+                ),
+            ],
         )
-        .subquery("closing")
-    )
-    return (
-        sa.update(Obligation)
-        .where(
-            # named again so the planner reads one district, not the whole table
-            col(Obligation.district_id) == DISTRICT,
-            col(Obligation.id) == closing.c.id,
-            closing.c.state.is_not(None),
+    ]
+    for subject, model in (("license", License), ("contract", ServiceContract)):
+        renewed = col(model.current_term_number) > col(Obligation.term_number)
+        inactive = sa.or_(
+            col(model.id).is_(None), col(model.status) != AgreementStatus.ACTIVE
         )
-        .values(state=closing.c.state, updated_at=NOW)
-        .execution_options(synchronize_session=False)
-    )
+        branches.append(
+            branch(
+                subject,
+                model,
+                [(renewed, ObligationState.DONE.value), (inactive, lapsed)],
+            )
+        )
+    return sa.union_all(*branches)
+
+
+def _close(session: Session, params: dict[str, Any]) -> int:
+    """Move the obligations `_closing_select` finds to their new state; how many moved."""
+    closing = built_once(session, "closing obligations", lambda _: _closing_select())
+    found: dict[str, list[int]] = {}
+    for obligation_id, state in session.connection().execute(closing, params):
+        found.setdefault(state, []).append(obligation_id)
+    closed = 0
+    for state, ids in found.items():
+        closed += rowcount(
+            session.execute(
+                sa.update(Obligation)
+                .where(
+                    ids_in(session, col(Obligation.id), ids),
+                    col(Obligation.state).in_(OPEN_STATES),
+                )
+                .values(state=state, updated_at=params["p_now"])
+                .execution_options(synchronize_session=False)
+            )
+        )
+    return closed
 
 
 def _wake_snoozed_stmt() -> Any:
@@ -494,8 +528,7 @@ def derive_obligations(
     changes = ObligationChanges()
     for stmt in built_once(session, "obligation upserts", _upserts):
         changes.written += rowcount(run(stmt, params), session)
-    close = built_once(session, "close obligations", lambda _: _close_stmt())
-    changes.closed = rowcount(run(close, params))
+    changes.closed = _close(session, params)
     wake = built_once(session, "wake snoozed", lambda _: _wake_snoozed_stmt())
     changes.reopened_from_snooze = rowcount(run(wake, params))
     return changes

@@ -10,15 +10,14 @@ at most one e-mail) per person, so a repeated or concurrent run notifies nobody 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 from sqlmodel import Session, col, select
 
 from ..enums import ObligationKind, ObligationState, Role
@@ -30,11 +29,20 @@ from ..models import (
     Reminder,
     ServiceContract,
     User,
-    UtcDateTime,
     utcnow,
 )
 from ..models.org import DEFAULT_THRESHOLDS
-from ..sqlfuncs import insert_ignore, rowcount
+from ..sqlfuncs import (
+    add_days,
+    built_once,
+    ids_in,
+    ids_param,
+    ids_value,
+    in_ids,
+    insert_ignore,
+    rowcount,
+)
+from .binds import DISTRICT, NOW, TODAY, scan_params
 
 REMINDABLE = (ObligationState.UPCOMING, ObligationState.NOTIFIED)
 RENEWALS = frozenset({ObligationKind.LICENSE_RENEWAL, ObligationKind.CONTRACT_RENEWAL})
@@ -105,34 +113,74 @@ def thresholds_of(values: Sequence[int] | None) -> tuple[int, ...]:
 
 def _override_groups(
     session: Session, district_id: int, default: tuple[int, ...]
-) -> dict[tuple[int, ...], list[tuple[str, int]]]:
-    """Licenses and contracts whose own thresholds differ from the district's."""
-    groups: dict[tuple[int, ...], list[tuple[str, int]]] = {}
+) -> dict[tuple[int, ...], dict[str, list[int]]]:
+    """Licenses and contracts whose own thresholds differ from the district's: their
+    ids by subject, for each list of thresholds."""
+    groups: dict[tuple[int, ...], dict[str, list[int]]] = {}
     for subject, model in (("license", License), ("contract", ServiceContract)):
+        own = col(model.reminder_thresholds)
         rows = session.exec(
-            select(model.id, model.reminder_thresholds).where(
-                col(model.district_id) == district_id
+            select(model.id, own).where(
+                col(model.district_id) == district_id,
+                # most have none (SQL NULL, or JSON null as the ORM stores None)
+                own.is_not(None),
+                sa.cast(own, sa.Text) != "null",
             )
         ).all()
-        for subject_id, own in rows:
-            limits = thresholds_of(own)
+        for subject_id, thresholds in rows:
+            limits = thresholds_of(thresholds)
             if subject_id is not None and limits and limits != default:
-                groups.setdefault(limits, []).append((subject, subject_id))
+                listed = groups.setdefault(limits, {"license": [], "contract": []})
+                listed[subject].append(subject_id)
     return groups
 
 
-def _subjects(pairs: list[tuple[str, int]]) -> sa.ColumnElement[bool]:
-    by_type: dict[str, list[int]] = {}
-    for subject, subject_id in pairs:
-        by_type.setdefault(subject, []).append(subject_id)
-    return sa.or_(
+def _due_stmt(session: Session, count: int, listed: bool) -> Any:
+    """INSERT each open obligation's most urgent due threshold; RETURNING the (reminder,
+    obligation) ids of the rows really inserted. Built once per number of thresholds:
+    they are bound as limit_0 … (most urgent first), with the district, today, now and
+    the licenses and contracts that have their own thresholds (`listed`: only those;
+    else all but those).
+
+    A threshold t is due once decide_by ≤ today + t; the CASE takes the smallest such t.
+    If that one was already sent, ON CONFLICT skips it: no falling back to a staler one.
+    """
+    limits = [sa.bindparam(f"limit_{i}", type_=sa.Integer()) for i in range(count)]
+    decide_by = col(Obligation.decide_by)
+    most_urgent = sa.case(*[(decide_by <= add_days(TODAY, t), t) for t in limits])
+    own_thresholds = sa.or_(
         *[
             sa.and_(
                 col(Obligation.subject_type) == subject,
-                col(Obligation.subject_id).in_(ids),
+                in_ids(
+                    session,
+                    col(Obligation.subject_id),
+                    ids_param(session, f"{subject}_ids"),
+                ),
             )
-            for subject, ids in by_type.items()
+            for subject in ("license", "contract")
         ]
+    )
+    candidates = sa.select(
+        col(Obligation.id),
+        col(Obligation.district_id),
+        col(Obligation.term_number),
+        most_urgent,
+        NOW,
+    ).where(
+        col(Obligation.district_id) == DISTRICT,
+        col(Obligation.state).in_(REMINDABLE),
+        decide_by >= TODAY,
+        decide_by <= add_days(TODAY, limits[-1]),
+        own_thresholds if listed else sa.not_(own_thresholds),
+    )
+    columns = [
+        "obligation_id", "district_id", "term_number", "threshold_days", "created_at",
+    ]  # fmt: skip
+    return (
+        insert_ignore(session, Reminder)
+        .from_select(columns, candidates)
+        .returning(col(Reminder.id), col(Reminder.obligation_id))
     )
 
 
@@ -142,61 +190,26 @@ def _insert_due(
     district_id: int,
     today: date,
     limits: tuple[int, ...],
-    only: sa.ColumnElement[bool] | None,
+    listed: dict[str, list[int]],
+    only_listed: bool,
 ) -> list[tuple[int, int]]:
-    """Insert each open obligation's most urgent due threshold; (reminder, obligation)
-    ids of the rows really inserted.
-
-    A threshold t is due once decide_by ≤ today + t; the CASE takes the smallest such t.
-    If that one was already sent, ON CONFLICT skips it: no falling back to a staler one.
-    """
+    """Run `_due_stmt` for one list of thresholds; (reminder, obligation) ids."""
     if not limits:
         return []
-    decide_by = col(Obligation.decide_by)
-    most_urgent = sa.case(
-        *[(decide_by <= today + timedelta(days=t), t) for t in limits]
+    stmt = built_once(
+        session,
+        f"reminders due ({len(limits)} thresholds, {only_listed=})",
+        partial(_due_stmt, count=len(limits), listed=only_listed),
     )
-    where = [
-        col(Obligation.district_id) == district_id,
-        col(Obligation.state).in_(REMINDABLE),
-        decide_by >= today,
-        decide_by <= today + timedelta(days=limits[-1]),
-    ]
-    if only is not None:
-        where.append(only)
-    candidates = sa.select(
-        col(Obligation.id),
-        col(Obligation.district_id),
-        col(Obligation.term_number),
-        most_urgent,
-        sa.literal(utcnow(), UtcDateTime()),
-    ).where(*where)
-    stmt = (
-        insert_ignore(session, Reminder)
-        .from_select(
-            [
-                "obligation_id",
-                "district_id",
-                "term_number",
-                "threshold_days",
-                "created_at",
-            ],
-            candidates,
-        )
-        .returning(col(Reminder.id), col(Reminder.obligation_id))
-    )
-    return [(int(r), int(o)) for r, o in session.execute(stmt).all()]
-
-
-def ids_in(session: Session, column: Any, ids: Sequence[int]) -> sa.ColumnElement[bool]:
-    """`column IN ids` as ONE bound parameter, however many ids."""
-    if session.get_bind().dialect.name == "postgresql":
-        array = sa.bindparam(
-            "run_ids", list(ids), type_=postgresql.ARRAY(sa.Integer), unique=True
-        )
-        return column == sa.any_(array)  # type: ignore[no-any-return]
-    values = sa.func.json_each(json.dumps(list(ids))).table_valued("value")
-    return column.in_(sa.select(values.c.value))  # type: ignore[no-any-return]
+    params = {
+        **scan_params(district_id, today),
+        **{f"limit_{i}": t for i, t in enumerate(limits)},
+        **{
+            f"{subject}_ids": ids_value(session, ids) for subject, ids in listed.items()
+        },
+    }
+    rows = session.connection().execute(stmt, params).all()
+    return [(int(r), int(o)) for r, o in rows]
 
 
 def _lines(session: Session, ids: list[int]) -> list[ReminderLine]:
@@ -346,12 +359,20 @@ def send_due_reminders(
         sorted(DEFAULT_THRESHOLDS)
     )
     overrides = _override_groups(session, district_id, default)
-    others = [pair for pairs in overrides.values() for pair in pairs]
-    groups = [(default, sa.not_(_subjects(others)) if others else None)]
-    groups += [(limits, _subjects(pairs)) for limits, pairs in overrides.items()]
-    for limits, only in groups:
+    others = {
+        subject: [i for listed in overrides.values() for i in listed[subject]]
+        for subject in ("license", "contract")
+    }
+    groups = [(default, others, False)]
+    groups += [(limits, listed, True) for limits, listed in overrides.items()]
+    for limits, listed, only_listed in groups:
         inserted = _insert_due(
-            session, district_id=district_id, today=today, limits=limits, only=only
+            session,
+            district_id=district_id,
+            today=today,
+            limits=limits,
+            listed=listed,
+            only_listed=only_listed,
         )
         run.reminder_ids += [reminder_id for reminder_id, _ in inserted]
         run.obligation_ids += [obligation_id for _, obligation_id in inserted]

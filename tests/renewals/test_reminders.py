@@ -181,6 +181,32 @@ def test_a_license_override_replaces_the_district_thresholds(db, world):
     )
 
 
+def test_licenses_and_contracts_share_an_override_list(db, world):
+    """One list of thresholds for a license and a contract; a list equal to the
+    district's is no override at all."""
+    lic = make_license(db, world, product="Own rules", reminder_thresholds=[50, 5])
+    same = make_license(
+        db, world, product="Spelled out", reminder_thresholds=[120, 60, 30, 7]
+    )
+    contract = factories.make_contract(
+        db,
+        world.a.district,
+        term_start=date(2026, 1, 1),
+        renewal_type=RenewalType.EXPRESS,
+        reminder_thresholds=[5, 50],
+    )
+    db.commit()
+    scan_and_remind(db, world.a.district.id, days_before(55))
+    assert reminder_rows(db) == [(obligation_of(db, "license", same.id).id, 1, 60)]
+    scan_and_remind(db, world.a.district.id, days_before(50))
+    sent = {(ob, t) for ob, _, t in reminder_rows(db)}
+    assert sent == {
+        (obligation_of(db, "license", same.id).id, 60),
+        (obligation_of(db, "license", lic.id).id, 50),
+        (obligation_of(db, "contract", contract.id).id, 50),
+    }
+
+
 def test_district_thresholds_are_the_district_setting(db, world):
     world.a.district.reminder_thresholds = [100, 14]
     db.commit()
