@@ -182,14 +182,6 @@ def _device_refresh_select() -> sa.Select[Any]:
 
     The tier price is looked up once per cohort (replacement item × fiscal year), not
     once per device."""
-    policy_item = (
-        sa.select(col(CategoryPolicy.replacement_item_id))
-        .where(
-            col(CategoryPolicy.district_id) == col(Device.district_id),
-            col(CategoryPolicy.category) == col(Device.category),
-        )
-        .scalar_subquery()
-    )
     due = col(Device.refresh_due)
     dev = (
         sa.select(
@@ -200,8 +192,18 @@ def _device_refresh_select() -> sa.Select[Any]:
             col(Device.school_id).label("school_id"),
             col(Device.funding_source).label("funding_source"),
             col(Device.purchase_cost).label("purchase_cost"),
-            sa.func.coalesce(policy_item, col(Device.catalog_item_id)).label("item_id"),
+            sa.func.coalesce(
+                col(CategoryPolicy.replacement_item_id), col(Device.catalog_item_id)
+            ).label("item_id"),
             fiscal_year_of(due).label("fy"),
+        )
+        .select_from(Device)
+        .outerjoin(
+            CategoryPolicy,
+            sa.and_(
+                col(CategoryPolicy.district_id) == DISTRICT,
+                col(CategoryPolicy.category) == col(Device.category),
+            ),
         )
         .where(
             col(Device.district_id) == DISTRICT,
