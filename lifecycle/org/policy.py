@@ -33,7 +33,7 @@ from ..models import (
 )
 from ..records import check_version
 from ..renewals.jobs import schedule_rescan
-from ..renewals.refresh import recompute_device_refresh, refresh_due_expr
+from ..renewals.refresh import recompute_device_refresh, refresh_dates
 from ..tenancy import writable_district
 
 SETTINGS = (
@@ -279,14 +279,13 @@ def _redate(
     """Recompute refresh dates of the categories; how many devices got a new date."""
     if not categories:
         return 0
+    changing = refresh_dates(
+        col(Device.district_id) == district_id, col(Device.category).in_(categories)
+    )
     moving = session.execute(
         sa.select(func.count())
-        .select_from(Device)
-        .where(
-            col(Device.district_id) == district_id,
-            col(Device.category).in_(categories),
-            col(Device.refresh_due).is_distinct_from(refresh_due_expr()),
-        )
+        .select_from(changing)
+        .where(changing.c.due.is_distinct_from(changing.c.stored_due))
     ).scalar_one()
     for category in categories:
         recompute_device_refresh(session, district_id=district_id, category=category)

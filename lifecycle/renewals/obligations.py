@@ -118,29 +118,51 @@ def _cents(expr: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
 
 
 KEY = ["district_id", "subject_type", "subject_id", "kind", "term_number"]
+# What each derivation selects: COLUMNS but the kind and subject, which it is run for.
+SELECTED = [name for name in COLUMNS if name not in ("kind", "subject_type")]
+RENEWALS: dict[Agreement, tuple[ObligationKind, str]] = {
+    License: (ObligationKind.LICENSE_RENEWAL, "license"),
+    ServiceContract: (ObligationKind.CONTRACT_RENEWAL, "contract"),
+}
 
 
-def _upsert_stmt(session: Session, select: sa.Select[Any]) -> Any:
-    """INSERT … ON CONFLICT DO UPDATE of the rows `select` derives (in COLUMNS order).
+def _upsert_stmt(
+    session: Session, select: sa.Select[Any], kind: ObligationKind, subject: str
+) -> Any:
+    """INSERT … ON CONFLICT DO UPDATE of the obligations of one kind about one subject
+    table that `select` derives (in SELECTED order).
 
-    Rows already stored with the same values are left out before the INSERT (an
-    anti-join on the district-first key): ON CONFLICT would lock each conflicting row,
-    dirtying its page, even when its WHERE then skips the update — and an unchanged
-    rescan must not write.
+    Rows already stored with the same values are left out before the INSERT: ON
+    CONFLICT would lock each conflicting row, dirtying its page, even when its WHERE
+    then skips the update — and an unchanged rescan must not write. They are compared
+    with a snapshot of the district's stored rows taken once (a CTE PostgreSQL keeps as
+    such), not with the table the statement is inserting into: where statistics say
+    that table is (nearly) empty, the planner reads it again for every derived row,
+    new rows' pages included, and a big district's first scan grows quadratic.
     """
+    given = dict(zip(SELECTED, select.selected_columns, strict=True))
+    given |= {"kind": sa.literal(kind.value), "subject_type": sa.literal(subject)}
     labelled = select.with_only_columns(
-        *[
-            expr.label(f"d_{name}")
-            for expr, name in zip(select.selected_columns, COLUMNS, strict=True)
-        ]
+        *[given[name].label(f"d_{name}") for name in COLUMNS]
     )
     derived = labelled.subquery("derived")
     c = {name: derived.c[f"d_{name}"] for name in COLUMNS}
+    stored = (
+        sa.select(*[getattr(Obligation, name) for name in KEY + DERIVED])
+        .where(
+            col(Obligation.district_id) == DISTRICT,
+            col(Obligation.subject_type) == subject,
+            col(Obligation.kind) == kind,
+            col(Obligation.state).not_in(
+                [ObligationState.RETIRED, ObligationState.LAPSED]
+            ),
+        )
+        .cte("stored")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
+    )
     same = sa.exists().where(
-        col(Obligation.district_id) == DISTRICT,
-        *[getattr(Obligation, name) == c[name] for name in KEY],
-        *[getattr(Obligation, name).is_not_distinct_from(c[name]) for name in DERIVED],
-        col(Obligation.state).not_in([ObligationState.RETIRED, ObligationState.LAPSED]),
+        *[stored.c[name] == c[name] for name in KEY],
+        *[stored.c[name].is_not_distinct_from(c[name]) for name in DERIVED],
     )
     fresh = sa.select(*c.values()).where(~same)
     insert = upsert_insert(session, Obligation).from_select(COLUMNS, fresh)
@@ -243,8 +265,6 @@ def _device_refresh_select() -> sa.Select[Any]:
     return (
         sa.select(
             dev.c.district_id,
-            sa.literal(ObligationKind.REFRESH.value),
-            sa.literal("device"),
             dev.c.id,
             sa.literal(0),
             dev.c.due,
@@ -270,8 +290,6 @@ def _warranty_select() -> sa.Select[Any]:
     end = col(Device.warranty_end)
     return sa.select(
         col(Device.district_id),
-        sa.literal(ObligationKind.WARRANTY.value),
-        sa.literal("device"),
         col(Device.id),
         sa.literal(0),
         end,
@@ -309,11 +327,10 @@ def _renewal_select(model: Agreement, *, committed: bool) -> sa.Select[Any]:
     ]
     if committed:
         where += [col(model.renewal_type) == RenewalType.TACIT, k > n]
+    _, subject = RENEWALS[model]
     if model is License:
-        kind, subject = ObligationKind.LICENSE_RENEWAL, "license"
         own = ["seats", "price_per_seat", "school_id", "catalog_item_id"]
     else:
-        kind, subject = ObligationKind.CONTRACT_RENEWAL, "contract"
         own = [
             "cost_per_period", "escalator_pct", "coverage_category",
             "coverage_school_id",
@@ -361,8 +378,6 @@ def _renewal_select(model: Agreement, *, committed: bool) -> sa.Select[Any]:
         item = sa.cast(sa.null(), sa.Integer())
     return sa.select(
         t.district_id,
-        sa.literal(kind.value),
-        sa.literal(subject),
         t.id,
         t.number,
         t.starts,
@@ -513,11 +528,14 @@ def _wake_snoozed_stmt() -> Any:
 
 
 def _upserts(session: Session) -> list[Any]:
-    selects = [_device_refresh_select(), _warranty_select()]
-    for model in (License, ServiceContract):
-        selects.append(_renewal_select(model, committed=False))
-        selects.append(_renewal_select(model, committed=True))
-    return [_upsert_stmt(session, select) for select in selects]
+    upserts = [
+        (_device_refresh_select(), ObligationKind.REFRESH, "device"),
+        (_warranty_select(), ObligationKind.WARRANTY, "device"),
+    ]
+    for model, (kind, subject) in RENEWALS.items():
+        for committed in (False, True):
+            upserts.append((_renewal_select(model, committed=committed), kind, subject))
+    return [_upsert_stmt(session, *upsert) for upsert in upserts]
 
 
 def derive_obligations(

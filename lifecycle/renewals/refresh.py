@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
@@ -12,28 +10,63 @@ from ..models import CatalogItem, CategoryPolicy, Device
 from ..sqlfuncs import add_months, earliest, rowcount
 
 
-def lifespan_expr() -> sa.ColumnElement[Any]:
-    """The device override, else the district policy for its category, else the catalog default."""
-    policy = (
-        sa.select(col(CategoryPolicy.lifespan_months))
-        .where(
-            col(CategoryPolicy.district_id) == col(Device.district_id),
-            col(CategoryPolicy.category) == col(Device.category),
+def refresh_dates(*where: sa.ColumnElement[bool]) -> sa.CTE:
+    """The devices `where` selects whose stored refresh date or reason is not what the
+    rule gives (§3.2): id, due, reason and the stored due.
+
+    Due: the earliest of purchase + lifespan (the device's own, else the district
+    policy's for its category, else the catalog item's), the AUE date and the explicit
+    EOL date. Computed once per device (a CTE PostgreSQL keeps as such): the reason
+    compares the date with AUE and EOL, and an expression written twice is evaluated
+    twice.
+    """
+    lifespan = sa.func.coalesce(
+        col(Device.lifespan_months),
+        col(CategoryPolicy.lifespan_months),
+        col(CatalogItem.lifespan_months),
+    )
+    dates = (
+        sa.select(
+            col(Device.id).label("id"),
+            earliest(
+                add_months(col(Device.purchase_date), lifespan),
+                col(Device.aue_date),
+                col(Device.eol_date),
+            ).label("due"),
+            col(Device.aue_date).label("aue"),
+            col(Device.eol_date).label("eol"),
+            col(Device.refresh_due).label("stored_due"),
+            col(Device.refresh_reason).label("stored_reason"),
         )
-        .scalar_subquery()
+        .select_from(Device)
+        .outerjoin(
+            CategoryPolicy,
+            sa.and_(
+                col(CategoryPolicy.district_id) == col(Device.district_id),
+                col(CategoryPolicy.category) == col(Device.category),
+            ),
+        )
+        .outerjoin(CatalogItem, col(CatalogItem.id) == col(Device.catalog_item_id))
+        .where(*where)
+        .cte("refresh_dates")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
     )
-    catalog = (
-        sa.select(col(CatalogItem.lifespan_months))
-        .where(col(CatalogItem.id) == col(Device.catalog_item_id))
-        .scalar_subquery()
+    reason = sa.case(
+        (dates.c.due.is_(None), ""),
+        (dates.c.due == dates.c.aue, "aue"),
+        (dates.c.due == dates.c.eol, "eol"),
+        else_="lifespan",
     )
-    return sa.func.coalesce(col(Device.lifespan_months), policy, catalog)
-
-
-def refresh_due_expr() -> sa.ColumnElement[Any]:
-    """Earliest of purchase + lifespan, the AUE date and the explicit EOL date."""
-    by_lifespan = add_months(col(Device.purchase_date), lifespan_expr())
-    return earliest(by_lifespan, col(Device.aue_date), col(Device.eol_date))
+    return (
+        sa.select(dates.c.id, dates.c.due, reason.label("reason"), dates.c.stored_due)
+        .where(
+            sa.or_(
+                dates.c.stored_due.is_distinct_from(dates.c.due),
+                dates.c.stored_reason.is_distinct_from(reason),
+            )
+        )
+        .cte("refresh_changed")
+    )
 
 
 def recompute_device_refresh(
@@ -43,7 +76,7 @@ def recompute_device_refresh(
     category: DeviceCategory | None = None,
     device_ids: list[int] | None = None,
 ) -> int:
-    """Bring refresh_due and refresh_reason up to date; returns the rows that changed."""
+    """Bring refresh_due and refresh_reason up to date; returns the devices that changed."""
     where: list[sa.ColumnElement[bool]] = []
     if district_id is not None:
         where.append(col(Device.district_id) == district_id)
@@ -51,27 +84,13 @@ def recompute_device_refresh(
         where.append(col(Device.category) == category)
     if device_ids is not None:
         where.append(col(Device.id).in_(device_ids))
-    due = refresh_due_expr()
-    changed = rowcount(
+    changed = refresh_dates(*where)
+    return rowcount(
         session.execute(
             sa.update(Device)
-            .where(*where, col(Device.refresh_due).is_distinct_from(due))
-            .values(refresh_due=due)
-            .execution_options(synchronize_session=False)
-        )
+            .where(col(Device.id) == changed.c.id)
+            .values(refresh_due=changed.c.due, refresh_reason=changed.c.reason)
+            .execution_options(synchronize_session=False, preserve_rowcount=True)
+        ),
+        session,
     )
-    reason = sa.case(
-        (col(Device.refresh_due).is_(None), ""),
-        (col(Device.refresh_due) == col(Device.aue_date), "aue"),
-        (col(Device.refresh_due) == col(Device.eol_date), "eol"),
-        else_="lifespan",
-    )
-    changed += rowcount(
-        session.execute(
-            sa.update(Device)
-            .where(*where, col(Device.refresh_reason) != reason)
-            .values(refresh_reason=reason)
-            .execution_options(synchronize_session=False)
-        )
-    )
-    return changed
