@@ -107,10 +107,15 @@ def inflation(fy: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
 
 
 def calendar_for(session: Session, district_id: int, today: date) -> Calendar:
-    district = session.get(District, district_id)
-    if district is None:
+    found = session.execute(
+        sa.select(col(District.fy_start_month), col(District.inflation_pct)).where(
+            col(District.id) == district_id
+        )
+    ).one_or_none()
+    if found is None:
         raise LookupError(f"no district {district_id}")
-    return Calendar(today, district.fy_start_month, Decimal(district.inflation_pct))
+    start_month, inflation_pct = found
+    return Calendar(today, start_month, Decimal(inflation_pct))
 
 
 def _cents(expr: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:

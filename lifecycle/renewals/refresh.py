@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from functools import partial
+from typing import Any
+
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from ..enums import DeviceCategory
 from ..models import CatalogItem, CategoryPolicy, Device
-from ..sqlfuncs import add_months, earliest, rowcount
+from ..sqlfuncs import (
+    add_months,
+    built_once,
+    earliest,
+    ids_param,
+    ids_value,
+    in_ids,
+    rowcount,
+)
+from .binds import DISTRICT
 
 
 def refresh_dates(*where: sa.ColumnElement[bool]) -> sa.CTE:
@@ -69,6 +81,27 @@ def refresh_dates(*where: sa.ColumnElement[bool]) -> sa.CTE:
     )
 
 
+def _recompute_stmt(session: Session, scope: frozenset[str]) -> Any:
+    """The UPDATE for one kind of scope, its values bound (built once per scope)."""
+    where: list[sa.ColumnElement[bool]] = []
+    if "district" in scope:
+        where.append(col(Device.district_id) == DISTRICT)
+    if "category" in scope:
+        where.append(
+            col(Device.category) == sa.bindparam("p_category", type_=sa.String())
+        )
+    if "devices" in scope:
+        ids = ids_param(session, "p_device_ids")
+        where.append(in_ids(session, col(Device.id), ids))
+    changed = refresh_dates(*where)
+    return (
+        sa.update(Device)
+        .where(col(Device.id) == changed.c.id)
+        .values(refresh_due=changed.c.due, refresh_reason=changed.c.reason)
+        .execution_options(synchronize_session=False, preserve_rowcount=True)
+    )
+
+
 def recompute_device_refresh(
     session: Session,
     *,
@@ -76,21 +109,26 @@ def recompute_device_refresh(
     category: DeviceCategory | None = None,
     device_ids: list[int] | None = None,
 ) -> int:
-    """Bring refresh_due and refresh_reason up to date; returns the devices that changed."""
-    where: list[sa.ColumnElement[bool]] = []
+    """Bring refresh_due and refresh_reason up to date (of every device, or those of a
+    district, a category, a list); returns how many devices changed."""
+    params: dict[str, Any] = {}
     if district_id is not None:
-        where.append(col(Device.district_id) == district_id)
+        params["p_district_id"] = district_id
     if category is not None:
-        where.append(col(Device.category) == category)
+        params["p_category"] = category.value
     if device_ids is not None:
-        where.append(col(Device.id).in_(device_ids))
-    changed = refresh_dates(*where)
-    return rowcount(
-        session.execute(
-            sa.update(Device)
-            .where(col(Device.id) == changed.c.id)
-            .values(refresh_due=changed.c.due, refresh_reason=changed.c.reason)
-            .execution_options(synchronize_session=False, preserve_rowcount=True)
-        ),
+        params["p_device_ids"] = ids_value(session, device_ids)
+    scope = frozenset(
+        name
+        for name, given in (
+            ("district", district_id), ("category", category), ("devices", device_ids),
+        )
+        if given is not None
+    )  # fmt: skip
+    stmt = built_once(
         session,
+        f"recompute refresh {sorted(scope)}",
+        partial(_recompute_stmt, scope=scope),
     )
+    session.flush()  # the rule reads devices and policies in SQL: pending edits first
+    return rowcount(session.connection().execute(stmt, params), session)

@@ -116,22 +116,25 @@ def _override_groups(
 ) -> dict[tuple[int, ...], dict[str, list[int]]]:
     """Licenses and contracts whose own thresholds differ from the district's: their
     ids by subject, for each list of thresholds."""
+
+    def own(subject: str, model: Any) -> sa.Select[Any]:
+        thresholds = col(model.reminder_thresholds)
+        return sa.select(sa.literal(subject), col(model.id), thresholds).where(
+            col(model.district_id) == district_id,
+            # most have none (SQL NULL, or JSON null as the ORM stores None)
+            thresholds.is_not(None),
+            sa.cast(thresholds, sa.Text) != "null",
+        )
+
+    rows = session.execute(
+        sa.union_all(own("license", License), own("contract", ServiceContract))
+    )
     groups: dict[tuple[int, ...], dict[str, list[int]]] = {}
-    for subject, model in (("license", License), ("contract", ServiceContract)):
-        own = col(model.reminder_thresholds)
-        rows = session.exec(
-            select(model.id, own).where(
-                col(model.district_id) == district_id,
-                # most have none (SQL NULL, or JSON null as the ORM stores None)
-                own.is_not(None),
-                sa.cast(own, sa.Text) != "null",
-            )
-        ).all()
-        for subject_id, thresholds in rows:
-            limits = thresholds_of(thresholds)
-            if subject_id is not None and limits and limits != default:
-                listed = groups.setdefault(limits, {"license": [], "contract": []})
-                listed[subject].append(subject_id)
+    for subject, subject_id, thresholds in rows:
+        limits = thresholds_of(thresholds)
+        if limits and limits != default:
+            listed = groups.setdefault(limits, {"license": [], "contract": []})
+            listed[subject].append(subject_id)
     return groups
 
 
@@ -351,13 +354,15 @@ def send_due_reminders(
     from .mailing import write_reminder_emails
     from .notify import write_reminder_notifications
 
-    district = session.get(District, district_id)
-    if district is None:
+    thresholds = session.execute(
+        sa.select(col(District.reminder_thresholds)).where(
+            col(District.id) == district_id
+        )
+    ).one_or_none()
+    if thresholds is None:
         raise LookupError(f"no district {district_id}")
     run = ReminderRun(district_id, today)
-    default = thresholds_of(district.reminder_thresholds) or tuple(
-        sorted(DEFAULT_THRESHOLDS)
-    )
+    default = thresholds_of(thresholds[0]) or tuple(sorted(DEFAULT_THRESHOLDS))
     overrides = _override_groups(session, district_id, default)
     others = {
         subject: [i for listed in overrides.values() for i in listed[subject]]
@@ -378,6 +383,7 @@ def send_due_reminders(
         run.obligation_ids += [obligation_id for _, obligation_id in inserted]
     if not run.reminder_ids:
         return run
+    district = session.get_one(District, district_id)
     run.obligations_notified = _mark_notified(session, run.obligation_ids)
     lines = _lines(session, run.reminder_ids)
     people = recipients(session, district_id=district_id, lines=lines)
