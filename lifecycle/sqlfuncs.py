@@ -9,7 +9,7 @@ there we clamp explicitly.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from typing import Any, TypeVar
 
@@ -184,3 +184,18 @@ def in_ids(
 def ids_in(session: Session, column: Any, ids: Sequence[int]) -> sa.ColumnElement[bool]:
     """`column IN ids` as ONE bound parameter, however many ids."""
     return in_ids(session, column, ids_param(session, "run_ids", ids))
+
+
+def among(column: Any, values: Iterable[str]) -> sa.ColumnElement[bool]:
+    """`column IN ('a', 'b')` with the constants written into the statement.
+
+    A list given to `in_` becomes an "expanding" parameter that SQLAlchemy rewrites on
+    every execution; for the fixed lists of a statement built once (states, statuses:
+    our own enum values, never user input) that is work for nothing.
+    """
+    literals = []
+    for text in sorted(str(value) for value in values):  # the same SQL every run
+        if "'" in text or "\\" in text:
+            raise ValueError(f"not a plain constant: {text!r}")
+        literals.append(sa.literal_column(f"'{text}'", sa.String()))
+    return column.in_(literals)  # type: ignore[no-any-return]

@@ -35,7 +35,14 @@ from ..models import (
     ServiceContract,
 )
 from ..money import growth_factor
-from ..sqlfuncs import add_days, built_once, ids_in, rowcount, upsert_insert
+from ..sqlfuncs import (
+    add_days,
+    among,
+    built_once,
+    ids_in,
+    rowcount,
+    upsert_insert,
+)
 from .agreements import Agreement, term_end_expr
 from .binds import DISTRICT, NOW, TODAY, scan_params
 
@@ -45,6 +52,9 @@ OPEN_STATES = (
     ObligationState.ACKNOWLEDGED,
     ObligationState.SNOOZED,
 )
+# Closed because the subject went or stopped needing the decision: derived again if
+# it comes back (the other closed states are decisions someone took).
+CLOSED_AS_GONE = (ObligationState.RETIRED, ObligationState.LAPSED)
 MAX_YEARS = 15
 COLUMNS = [
     "district_id", "kind", "subject_type", "subject_id", "term_number", "due_date",
@@ -158,9 +168,7 @@ def _upsert_stmt(
             col(Obligation.district_id) == DISTRICT,
             col(Obligation.subject_type) == subject,
             col(Obligation.kind) == kind,
-            col(Obligation.state).not_in(
-                [ObligationState.RETIRED, ObligationState.LAPSED]
-            ),
+            ~among(col(Obligation.state), CLOSED_AS_GONE),
         )
         .cte("stored")
         .prefix_with("MATERIALIZED", dialect="postgresql")
@@ -177,13 +185,11 @@ def _upsert_stmt(
             getattr(Obligation, name).is_distinct_from(getattr(excluded, name))
             for name in DERIVED
         ],
-        col(Obligation.state).in_([ObligationState.RETIRED, ObligationState.LAPSED]),
+        among(col(Obligation.state), CLOSED_AS_GONE),
     )
     reopened = sa.case(
         (
-            col(Obligation.state).in_(
-                [ObligationState.RETIRED, ObligationState.LAPSED]
-            ),
+            among(col(Obligation.state), CLOSED_AS_GONE),
             ObligationState.UPCOMING,
         ),
         else_=col(Obligation.state),
@@ -235,7 +241,7 @@ def _device_refresh_select() -> sa.Select[Any]:
         .where(
             col(Device.district_id) == DISTRICT,
             due.is_not(None),
-            col(Device.status).not_in([s.value for s in NO_REFRESH_STATUSES]),
+            ~among(col(Device.status), NO_REFRESH_STATUSES),
         )
         .cte("dev")
     )
@@ -310,7 +316,7 @@ def _warranty_select() -> sa.Select[Any]:
     ).where(
         col(Device.district_id) == DISTRICT,
         end >= TODAY,
-        col(Device.status).not_in([s.value for s in NO_REFRESH_STATUSES]),
+        ~among(col(Device.status), NO_REFRESH_STATUSES),
     )
 
 
@@ -439,7 +445,7 @@ def _closing_select() -> sa.CompoundSelect[Any]:
             .where(
                 col(Obligation.district_id) == DISTRICT,
                 col(Obligation.subject_type) == subject,
-                col(Obligation.state).in_(OPEN_STATES),
+                among(col(Obligation.state), OPEN_STATES),
                 sa.or_(*[applies for applies, _ in rules]),
             )
         )
@@ -447,7 +453,7 @@ def _closing_select() -> sa.CompoundSelect[Any]:
     retired, lapsed = ObligationState.RETIRED.value, ObligationState.LAPSED.value
     device_gone = sa.or_(
         col(Device.id).is_(None),
-        col(Device.status).in_([s.value for s in NO_REFRESH_STATUSES]),
+        among(col(Device.status), NO_REFRESH_STATUSES),
     )
     branches = [
         branch(

@@ -34,6 +34,7 @@ from ..models import (
 from ..models.org import DEFAULT_THRESHOLDS
 from ..sqlfuncs import (
     add_days,
+    among,
     built_once,
     ids_in,
     ids_param,
@@ -172,7 +173,7 @@ def _due_stmt(session: Session, count: int, listed: bool) -> Any:
         NOW,
     ).where(
         col(Obligation.district_id) == DISTRICT,
-        col(Obligation.state).in_(REMINDABLE),
+        among(col(Obligation.state), REMINDABLE),
         decide_by >= TODAY,
         decide_by <= add_days(TODAY, limits[-1]),
         own_thresholds if listed else sa.not_(own_thresholds),
