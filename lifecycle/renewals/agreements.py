@@ -103,8 +103,8 @@ def _initialise(model: Agreement, subject_type: str) -> Any:
 
 
 def _tacit_renewal(session: Session, model: Agreement, subject_type: str) -> list[Any]:
-    """Count the tacit agreements whose term ended, record their next term in the
-    history, move them into it (repeated by the caller until none is behind)."""
+    """Record the next term of the tacit agreements whose term ended in the history,
+    then move them into it (repeated by the caller until none moves)."""
     due = sa.and_(_term_ended(model), col(model.renewal_type) == RenewalType.TACIT)
     n = col(model.current_term_number)
     if model is ServiceContract:
@@ -136,7 +136,6 @@ def _tacit_renewal(session: Session, model: Agreement, subject_type: str) -> lis
     if model is ServiceContract:
         values["cost_per_period"] = new_price
     return [
-        sa.select(sa.func.count()).select_from(model).where(due),
         insert_ignore(session, TermRecord).from_select(columns, history),
         sa.update(model)
         .where(due)
@@ -369,13 +368,11 @@ def _advance(
 
 
 def _renew_tacit(conn: Any, params: dict[str, Any], built: _Statements) -> int:
-    """Move the tacit agreements still behind one term on; how many were behind."""
-    count, record, move = built.tacit_renewal
-    behind = int(conn.execute(count, params).scalar_one())
-    if behind:
-        conn.execute(record, params)
-        conn.execute(move, params)
-    return behind
+    """Record the next term of the tacit agreements still behind, then move them into
+    it; how many moved."""
+    record, move = built.tacit_renewal
+    conn.execute(record, params)
+    return rowcount(conn.execute(move, params))
 
 
 def advance_agreements(
