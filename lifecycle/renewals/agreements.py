@@ -292,7 +292,7 @@ def _decide_by(model: Agreement) -> Any:
 def _work_to_do(model: Agreement, decision: _DecisionTerm) -> Any:
     """One read of the district's agreements: which groups of steps have anything to do.
 
-    On most nights nothing has; this spares the eleven statements of the steps."""
+    On most nights nothing has, and this read stands for all the steps' statements."""
     terms = sa.or_(_uninitialised(model), _term_ended(model))
     return sa.select(
         *[
