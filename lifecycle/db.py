@@ -49,9 +49,12 @@ def cache_long_statements() -> None:
     one-off ORM batches). The scan's statements are that long, are built once
     (`sqlfuncs.built_once`) and run for every district; re-parsing them cost more than
     a third of the scan's Python time. The cache stays an LRU of 128 statements.
+    A psycopg without these private settings is left as it is (slower, still right).
     """
-    from psycopg import _queries
-
+    try:
+        from psycopg import _queries
+    except ImportError:  # pragma: no cover - another psycopg layout
+        return
     for name, at_least in (
         ("MAX_CACHED_STATEMENT_LENGTH", 64 * 1024),
         ("MAX_CACHED_STATEMENT_PARAMS", 500),
