@@ -103,79 +103,42 @@ def _initialise(model: Agreement, subject_type: str) -> Any:
 
 
 def _tacit_renewal(session: Session, model: Agreement, subject_type: str) -> list[Any]:
-    """Catch up the tacit agreements whose term ended: count the terms they renewed
-    into since, record them all in the history (one statement), then move each
-    agreement into the last of them, the term that contains today (another).
-
-    The missed terms come from a recursive CTE: term k+1 follows term k while k ended
-    before today, its end counted from the ORIGINAL start (never chained), a
-    contract's price escalated and rounded to the cent term by term, as each renewal
-    does. The caller repeats the pair until nothing moves; the recursion's bound
-    (MAX_CATCH_UP terms) only makes that loop the safety net.
-    """
+    """Record the next term of the tacit agreements whose term ended in the history,
+    then move them into it (repeated by the caller until none moves)."""
     due = sa.and_(_term_ended(model), col(model.renewal_type) == RenewalType.TACIT)
     n = col(model.current_term_number)
-
-    def next_price(price: Any) -> Any:
-        if model is ServiceContract:
-            factor = 1 + col(ServiceContract.escalator_pct) / 100
-            return sa.func.round(price * factor, 2)
-        return price_expr(model)
-
-    first = sa.select(
-        col(model.id).label("id"),
-        (n + 1).label("number"),
-        add_days(col(model.current_term_end), 1).label("start"),
-        term_end_expr(model, n + 1).label("end"),
-        next_price(price_expr(model)).label("price"),
-        (n + MAX_CATCH_UP).label("bound"),
-    ).where(due)
-    missed = first.cte(f"missed_{subject_type}_terms", recursive=True)
-    later = (
-        sa.select(
-            missed.c.id,
-            missed.c.number + 1,
-            add_days(missed.c.end, 1),
-            term_end_expr(model, missed.c.number + 1),
-            next_price(missed.c.price),
-            missed.c.bound,
+    if model is ServiceContract:
+        factor = 1 + col(ServiceContract.escalator_pct) / 100
+        new_price: sa.ColumnElement[Any] = sa.func.round(
+            col(ServiceContract.cost_per_period) * factor, 2
         )
-        .select_from(missed.join(model, col(model.id) == missed.c.id))
-        .where(missed.c.end < TODAY, missed.c.number < missed.c.bound)
-    )
-    missed = missed.union_all(later)
+    else:
+        new_price = price_expr(model)
     history = sa.select(
         col(model.district_id),
         sa.literal(subject_type),
-        missed.c.id,
-        missed.c.number,
-        missed.c.start,
-        missed.c.end,
-        missed.c.price,
+        col(model.id),
+        n + 1,
+        add_days(col(model.current_term_end), 1),
+        term_end_expr(model, n + 1),
+        new_price,
         col(License.seats) if model is License else sa.null(),
         NOW,
-    ).select_from(missed.join(model, col(model.id) == missed.c.id))
+    ).where(due)
     columns = ["district_id", "subject_type", "subject_id", "term_number", "start", "end",
                "price", "seats", "recorded_at"]  # fmt: skip
-    # the term each moves into: the one that generated no successor (today's)
-    last = (
-        sa.select(missed)
-        .where(sa.not_(sa.and_(missed.c.end < TODAY, missed.c.number < missed.c.bound)))
-        .subquery("last_term")
-    )
     values: dict[str, Any] = {
-        "current_term_number": last.c.number,
-        "current_term_start": last.c.start,
-        "current_term_end": last.c.end,
+        "current_term_number": n + 1,
+        "current_term_start": add_days(col(model.current_term_end), 1),
+        "current_term_end": term_end_expr(model, n + 1),
         "version": col(model.version) + 1,
     }
     if model is ServiceContract:
-        values["cost_per_period"] = last.c.price
+        values["cost_per_period"] = new_price
     return [
-        sa.select(sa.func.count()).select_from(missed),
         insert_ignore(session, TermRecord).from_select(columns, history),
         sa.update(model)
-        .where(col(model.id) == last.c.id)
+        .where(due)
         .values(**values)
         .execution_options(synchronize_session=False),
     ]
@@ -405,13 +368,11 @@ def _advance(
 
 
 def _renew_tacit(conn: Any, params: dict[str, Any], built: _Statements) -> int:
-    """Catch up the tacit agreements behind; how many terms they moved on."""
-    count, record, move = built.tacit_renewal
-    behind = int(conn.execute(count, params).scalar_one())
-    if behind:
-        conn.execute(record, params)
-        conn.execute(move, params)
-    return behind
+    """Record the next term of the tacit agreements still behind, then move them into
+    it; how many moved."""
+    record, move = built.tacit_renewal
+    conn.execute(record, params)
+    return rowcount(conn.execute(move, params))
 
 
 def advance_agreements(
