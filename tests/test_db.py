@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
+from psycopg import _queries as queries
 
 from lifecycle.db import cache_long_statements, make_engine
 
 
 def test_psycopg_keeps_the_parse_of_the_scans_long_statements(monkeypatch):
-    queries = pytest.importorskip("psycopg._queries")
     monkeypatch.setattr(queries, "MAX_CACHED_STATEMENT_LENGTH", 4096)
     monkeypatch.setattr(queries, "MAX_CACHED_STATEMENT_PARAMS", 50)
     make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")  # connects lazily

@@ -287,8 +287,7 @@ def _redate(
         .select_from(changing)
         .where(changing.c.due.is_distinct_from(changing.c.stored_due))
     ).scalar_one()
-    for category in categories:
-        recompute_device_refresh(session, district_id=district_id, category=category)
+    recompute_device_refresh(session, district_id=district_id, categories=categories)
     return int(moving)
 
 

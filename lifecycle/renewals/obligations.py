@@ -135,7 +135,7 @@ def _cents(expr: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
 KEY = ["district_id", "subject_type", "subject_id", "kind", "term_number"]
 # What each derivation selects: COLUMNS but the kind and subject, which it is run for.
 SELECTED = [name for name in COLUMNS if name not in ("kind", "subject_type")]
-RENEWALS: dict[Agreement, tuple[ObligationKind, str]] = {
+RENEWAL_KINDS: dict[Agreement, tuple[ObligationKind, str]] = {
     License: (ObligationKind.LICENSE_RENEWAL, "license"),
     ServiceContract: (ObligationKind.CONTRACT_RENEWAL, "contract"),
 }
@@ -338,7 +338,7 @@ def _renewal_select(model: Agreement, *, committed: bool) -> sa.Select[Any]:
     ]
     if committed:
         where += [col(model.renewal_type) == RenewalType.TACIT, k > n]
-    _, subject = RENEWALS[model]
+    _, subject = RENEWAL_KINDS[model]
     if model is License:
         own = ["seats", "price_per_seat", "school_id", "catalog_item_id"]
     else:
@@ -543,7 +543,7 @@ def _upserts(session: Session) -> list[Any]:
         (_device_refresh_select(), ObligationKind.REFRESH, "device"),
         (_warranty_select(), ObligationKind.WARRANTY, "device"),
     ]
-    for model, (kind, subject) in RENEWALS.items():
+    for model, (kind, subject) in RENEWAL_KINDS.items():
         for committed in (False, True):
             upserts.append((_renewal_select(model, committed=committed), kind, subject))
     return [_upsert_stmt(session, *upsert) for upsert in upserts]

@@ -86,10 +86,9 @@ def _recompute_stmt(session: Session, scope: frozenset[str]) -> Any:
     where: list[sa.ColumnElement[bool]] = []
     if "district" in scope:
         where.append(col(Device.district_id) == DISTRICT)
-    if "category" in scope:
-        where.append(
-            col(Device.category) == sa.bindparam("p_category", type_=sa.String())
-        )
+    if "categories" in scope:
+        categories = sa.bindparam("p_categories", type_=sa.String(), expanding=True)
+        where.append(col(Device.category).in_(categories))
     if "devices" in scope:
         ids = ids_param(session, "p_device_ids")
         where.append(in_ids(session, col(Device.id), ids))
@@ -106,22 +105,22 @@ def recompute_device_refresh(
     session: Session,
     *,
     district_id: int | None = None,
-    category: DeviceCategory | None = None,
+    categories: list[DeviceCategory] | None = None,
     device_ids: list[int] | None = None,
 ) -> int:
     """Bring refresh_due and refresh_reason up to date (of every device, or those of a
-    district, a category, a list); returns how many devices changed."""
+    district, some categories, a list); returns how many devices changed."""
     params: dict[str, Any] = {}
     if district_id is not None:
         params["p_district_id"] = district_id
-    if category is not None:
-        params["p_category"] = category.value
+    if categories is not None:
+        params["p_categories"] = [category.value for category in categories]
     if device_ids is not None:
         params["p_device_ids"] = ids_value(session, device_ids)
     scope = frozenset(
         name
         for name, given in (
-            ("district", district_id), ("category", category), ("devices", device_ids),
+            ("district", district_id), ("categories", categories), ("devices", device_ids),
         )
         if given is not None
     )  # fmt: skip

@@ -99,6 +99,26 @@ def test_a_new_lifespan_moves_refresh_dates_in_the_same_save(
     assert [r.split("-")[1] for r in _rescans(app)] == [str(world.a.district.id)]
 
 
+def test_two_categories_change_in_one_save(client, world, db, chromebooks):
+    sign_in(client, world.a.it)
+    response = client.post(
+        f"/districts/{world.a.district.id}/policy",
+        data=_form(
+            db, world.a.district, lifespan_chromebook="60", lifespan_laptop="36"
+        ),
+    )
+    assert response.status_code == 303
+    dates = {
+        d.id: fresh(db).get(Device, d.id).refresh_due
+        for d in (*chromebooks["devices"], chromebooks["laptop"], chromebooks["other"])
+    }
+    assert [dates[d.id] for d in chromebooks["devices"]] == [date(2028, 7, 15)] * 2
+    assert dates[chromebooks["laptop"].id] == date(2026, 7, 15)
+    assert dates[chromebooks["other"].id] == date(2027, 7, 15)
+    page = _page(client.get(response.headers["Location"]))
+    assert "3 devices have a new refresh date" in page
+
+
 def test_clearing_a_lifespan_falls_back_to_the_catalog_default(
     client, world, db, chromebooks
 ):
