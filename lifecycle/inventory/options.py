@@ -90,6 +90,8 @@ def funding_sources(session: Session, user: User, district_id: int | None) -> li
     Cooperative staff and administrators see every district's, with a plain DISTINCT.
     """
     district = district_id if district_id is not None else user.district_id
+    if user.district_id is not None and district != user.district_id:
+        return []  # a district's staff see their own district's only
     if district is None:
         stmt = scoped(
             sa.select(col(Device.funding_source)).distinct(), Device, user

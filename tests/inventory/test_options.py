@@ -21,6 +21,8 @@ def test_funding_sources_are_the_districts_own_distinct_and_sorted(db, world):
     assert theirs == ["Bond 2024"]
     assert named == mine
     assert everyone == sorted([*mine, "Bond 2024"])
+    # another district's id from a district's staff: nothing of theirs
+    assert funding_sources(db, world.b.it, world.a.district.id) == []
 
 
 def test_a_district_without_funding_sources_offers_none(db, world):
