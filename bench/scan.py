@@ -170,6 +170,7 @@ def scan_all(
     breakdown: bool = False,
     progress: bool = False,
     workers: int = 1,
+    top: int = 10,
 ) -> ScanRun:
     """Scan (and remind) every district, one transaction each: in turn, or with
     `workers` processes taking districts from a shared queue (no breakdown then)."""
@@ -220,7 +221,7 @@ def scan_all(
                     timer.__exit__(None, None, None)
             run.seconds = elapsed()
     if timer is not None:
-        run.breakdown = timer.report(top=10)
+        run.breakdown = timer.report(top=top)
     run.written = written_since(db.engine, mark)
     return run
 
@@ -388,6 +389,7 @@ def run(
     rescans: int = 2,
     progress: bool = True,
     workers: int = 1,
+    top: int = 10,
     log: Callable[[str], None] = print,
 ) -> tuple[list[Phase], list[float], int]:
     """The three phases with baselines between them; returns phases, baselines, rows."""
@@ -407,6 +409,7 @@ def run(
             breakdown=detail and breakdown,
             progress=progress,
             workers=workers,
+            top=top,
         )
         log(f"  {name}: {result.seconds:.1f}s")
         return result
@@ -499,6 +502,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--rescans", type=int, default=2, help="unchanged rescans")
     parser.add_argument(
+        "--top",
+        type=int,
+        default=10,
+        help="statement shapes in the breakdown, most expensive first (default 10)",
+    )
+    parser.add_argument(
         "--workers",
         type=int,
         default=1,
@@ -530,6 +539,7 @@ def main(argv: list[str] | None = None) -> None:
             breakdown=not args.no_breakdown,
             rescans=args.rescans,
             workers=args.workers,
+            top=args.top,
         )
         counts = table_counts(get_db(app).engine)
         get_db(app).dispose()

@@ -48,6 +48,8 @@ class AgreementChanges:
     renewed: int = 0
     lapsed: int = 0
     ended: int = 0
+    # writes that moved an open decision (its term and decide-by date), besides those
+    # of `initialised`, which set it in the same write
     decide_by_moved: int = 0
 
 
@@ -85,19 +87,52 @@ def _term_ended(model: Agreement) -> sa.ColumnElement[bool]:
 
 def _initialise(model: Agreement, subject_type: str) -> Any:
     """Agreements loaded without derived columns start at the last term on record that has
-    begun (or term 1); terms renewed ahead are entered when they begin."""
-    n = sa.func.coalesce(_recorded_through(model, subject_type, started_by=TODAY), 1)
+    begun (or term 1); terms renewed ahead are entered when they begin.
+
+    An active agreement whose term has not ended gets its open decision in the same
+    write (what `_DecisionTerm.reset` would give it next): a first scan writes each such
+    row once, not once per step. One whose term ended is caught up first; the decision
+    steps give it its decision afterwards.
+    """
+    # n and the highest term on record once per agreement (the SET clause refers to n
+    # many times); each a probe of the term history's unique index
+    on_record = (
+        sa.select(
+            col(model.id).label("id"),
+            sa.func.coalesce(
+                _recorded_through(model, subject_type, started_by=TODAY), 1
+            ).label("n"),
+            sa.func.coalesce(_recorded_through(model, subject_type), 0).label(
+                "recorded"
+            ),
+        )
+        .where(_uninitialised(model))
+        .cte("on_record")
+        .prefix_with("MATERIALIZED", dialect="postgresql")  # not inlined into SET
+    )
+    n = on_record.c.n
+    end = term_end_expr(model, n)
+    live = sa.and_(col(model.status) == AgreementStatus.ACTIVE, end >= TODAY)
+    decision = _start_term(model, n, on_record.c.recorded)
     return (
         sa.update(model)
-        .where(_uninitialised(model))
+        # the district's rows on both sides: the planner joins two small sets
+        .where(_uninitialised(model), col(model.id) == on_record.c.id)
         .values(
             current_term_number=n,
             current_term_start=sa.case(
                 (n == 1, col(model.term_start)),
                 else_=add_days(term_end_expr(model, n - 1), 1),
             ),
-            current_term_end=term_end_expr(model, n),
+            current_term_end=end,
+            decision_term_number=sa.case(
+                (live, decision), else_=col(model.decision_term_number)
+            ),
+            decide_by=sa.case(
+                (live, decide_by_of(model, decision)), else_=col(model.decide_by)
+            ),
         )
+        .add_cte(on_record)
         .execution_options(synchronize_session=False)
     )
 
@@ -207,17 +242,29 @@ class _DecisionTerm:
     step: sa.ColumnElement[bool]
 
     def statements(self, model: Agreement) -> list[Any]:
+        """Reset, then step: each sets the decide-by of the term it moves to as well."""
         k = col(model.decision_term_number)
         return [
             sa.update(model)
-            .where(self.reset)
-            .values(decision_term_number=self.start)
-            .execution_options(synchronize_session=False),
-            sa.update(model)
-            .where(self.step)
-            .values(decision_term_number=k + 1)
-            .execution_options(synchronize_session=False),
+            .where(where)
+            .values(decision_term_number=term, decide_by=decide_by_of(model, term))
+            .execution_options(synchronize_session=False)
+            for where, term in ((self.reset, self.start), (self.step, k + 1))
         ]
+
+
+def _start_term(model: Agreement, n: Any, recorded: Any) -> sa.ColumnElement[Any]:
+    """The decision a current term n starts from: none for a `none` agreement, the last
+    term renewed ahead for an express one (`recorded`: the highest term on record),
+    else term n itself."""
+    return sa.case(
+        (col(model.renewal_type) == RenewalType.NONE, sa.null()),
+        (
+            sa.and_(col(model.renewal_type) == RenewalType.EXPRESS, recorded > n),
+            recorded,
+        ),
+        else_=n,
+    )
 
 
 def _decision_term(model: Agreement, subject_type: str) -> _DecisionTerm:
@@ -227,14 +274,8 @@ def _decision_term(model: Agreement, subject_type: str) -> _DecisionTerm:
         col(model.district_id) == DISTRICT,
         col(model.status) == AgreementStatus.ACTIVE,
     )
-    recorded = sa.func.coalesce(_recorded_through(model, subject_type), 0)
-    start = sa.case(
-        (col(model.renewal_type) == RenewalType.NONE, sa.null()),
-        (
-            sa.and_(col(model.renewal_type) == RenewalType.EXPRESS, recorded > n),
-            recorded,
-        ),
-        else_=n,
+    start = _start_term(
+        model, n, sa.func.coalesce(_recorded_through(model, subject_type), 0)
     )
 
     def notice(term: Any) -> sa.ColumnElement[Any]:
@@ -259,17 +300,20 @@ def _decision_term(model: Agreement, subject_type: str) -> _DecisionTerm:
     return _DecisionTerm(start, reset, notice_passed)
 
 
-def decide_by_expr(model: Agreement) -> sa.ColumnElement[Any]:
-    """Tacit: the decision term's end − notice days; express: its end; none: nothing."""
-    end = term_end_expr(model, col(model.decision_term_number))
-    return sa.case(
-        (col(model.decision_term_number).is_(None), sa.null()),
-        (
-            col(model.renewal_type) == RenewalType.TACIT,
-            add_days(end, -col(model.notice_days)),
-        ),
-        else_=end,
+def decide_by_of(model: Agreement, term: Any) -> sa.ColumnElement[Any]:
+    """The decide-by date of a decision about term `term` (NULL: nothing to decide).
+
+    Tacit: the term's end − notice days; express: its end; none: nothing. `term`
+    appears once in the expression, so an expensive one is evaluated once."""
+    notice = sa.case(
+        (col(model.renewal_type) == RenewalType.TACIT, col(model.notice_days)), else_=0
     )
+    return add_days(term_end_expr(model, term), -notice)
+
+
+def decide_by_expr(model: Agreement) -> sa.ColumnElement[Any]:
+    """The decide-by date of the stored decision term."""
+    return decide_by_of(model, col(model.decision_term_number))
 
 
 def _decide_by_stale(model: Agreement) -> sa.ColumnElement[bool]:
@@ -361,8 +405,8 @@ def _advance(
         changes.ended += run(end)
     if terms or decision:
         reset, step = built.decision_terms
-        run(reset)
-        _until_none_left(lambda: run(step))
+        changes.decide_by_moved += run(reset)
+        changes.decide_by_moved += _until_none_left(lambda: run(step))
     if terms or decision or decide_by:
         changes.decide_by_moved += run(built.decide_by)
 
