@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -122,18 +123,17 @@ def built_once(session: S, name: str, build: Callable[[S], T]) -> T:
     return found
 
 
-def rowcount(result: Any, session: Session | None = None) -> int:
+def rowcount(result: Any, conn: Session | Connection | None = None) -> int:
     """Rows written by a statement run with execution_options(preserve_rowcount=True).
 
-    Python's sqlite3 reports -1 for a statement that starts with WITH; changes() knows.
+    Python's sqlite3 reports -1 for a statement that starts with WITH; changes(), asked
+    on the same session or connection (`conn`), knows.
     """
     count = int(result.rowcount)
-    if (
-        count < 0
-        and session is not None
-        and session.get_bind().dialect.name == "sqlite"
-    ):
-        count = int(session.execute(sa.text("SELECT changes()")).scalar_one())
+    if count < 0 and conn is not None:
+        bind = conn if isinstance(conn, Connection) else conn.get_bind()
+        if bind.dialect.name == "sqlite":
+            count = int(conn.execute(sa.text("SELECT changes()")).scalar_one())
     return count
 
 

@@ -45,7 +45,7 @@ def price_expr(model: Agreement) -> Any:
 @dataclass
 class AgreementChanges:
     initialised: int = 0
-    renewed: int = 0
+    renewed: int = 0  # moves into a later term (several tacit terms at once: one move)
     lapsed: int = 0
     ended: int = 0
     # writes that moved an open decision (its term and decide-by date), besides those
@@ -137,44 +137,90 @@ def _initialise(model: Agreement, subject_type: str) -> Any:
     )
 
 
+TACIT_STEP = 12  # terms a round can enter: a year of monthly terms
+
+
 def _tacit_renewal(session: Session, model: Agreement, subject_type: str) -> list[Any]:
-    """Record the next term of the tacit agreements whose term ended in the history,
-    then move them into it (repeated by the caller until none moves)."""
+    """Record the terms tacit agreements renewed into since their term ended (up to
+    TACIT_STEP of them) in the history, then move each into the last of them; the
+    caller repeats the pair until none moves.
+
+    Term n + j follows while term n + j − 1 ended before today. As renewing one term
+    at a time would: each term's end comes from the ORIGINAL start, the first one
+    starts the day after the stored end, and a contract's price is escalated and
+    rounded to the cent term by term.
+    """
     due = sa.and_(_term_ended(model), col(model.renewal_type) == RenewalType.TACIT)
     n = col(model.current_term_number)
-    if model is ServiceContract:
-        factor = 1 + col(ServiceContract.escalator_pct) / 100
-        new_price: sa.ColumnElement[Any] = sa.func.round(
-            col(ServiceContract.cost_per_period) * factor, 2
+    steps = sa.union_all(
+        *[
+            sa.select(sa.literal_column(str(j)).label("j"))
+            for j in range(1, TACIT_STEP + 1)
+        ]
+    ).subquery("steps")
+    j = steps.c.j
+    missed = sa.or_(j == 1, term_end_expr(model, n + j - 1) < TODAY)
+
+    def start_of(k: Any) -> sa.ColumnElement[Any]:  # of term n + k
+        return sa.case(
+            (k == 1, add_days(col(model.current_term_end), 1)),
+            else_=add_days(term_end_expr(model, n + k - 1), 1),
         )
-    else:
-        new_price = price_expr(model)
-    history = sa.select(
-        col(model.district_id),
-        sa.literal(subject_type),
-        col(model.id),
-        n + 1,
-        add_days(col(model.current_term_end), 1),
-        term_end_expr(model, n + 1),
-        new_price,
-        col(License.seats) if model is License else sa.null(),
-        NOW,
-    ).where(due)
+
+    def price_of(k: Any) -> Any:  # of term n + k
+        if model is not ServiceContract:
+            return price_expr(model)
+        factor = 1 + col(ServiceContract.escalator_pct) / 100
+        price: Any = col(ServiceContract.cost_per_period)
+        prices = {}
+        for step in range(1, TACIT_STEP + 1):
+            price = sa.func.round(price * factor, 2)
+            prices[step] = price
+        return sa.case(prices, value=k)
+
+    history = (
+        sa.select(
+            col(model.district_id),
+            sa.literal(subject_type),
+            col(model.id),
+            n + j,
+            start_of(j),
+            term_end_expr(model, n + j),
+            price_of(j),
+            col(License.seats) if model is License else sa.null(),
+            NOW,
+        )
+        .select_from(model)
+        .join(steps, missed)
+        .where(due)
+    )
     columns = ["district_id", "subject_type", "subject_id", "term_number", "start", "end",
                "price", "seats", "recorded_at"]  # fmt: skip
+    taken = (
+        sa.select(col(model.id).label("id"), sa.func.max(j).label("m"))
+        .select_from(model)
+        .join(steps, missed)
+        .where(due)
+        .group_by(col(model.id))
+        .cte(f"tacit_{subject_type}_steps")
+        .prefix_with("MATERIALIZED", dialect="postgresql")  # not inlined into SET
+    )
+    m = taken.c.m
     values: dict[str, Any] = {
-        "current_term_number": n + 1,
-        "current_term_start": add_days(col(model.current_term_end), 1),
-        "current_term_end": term_end_expr(model, n + 1),
-        "version": col(model.version) + 1,
+        "current_term_number": n + m,
+        "current_term_start": start_of(m),
+        "current_term_end": term_end_expr(model, n + m),
+        "version": col(model.version) + m,  # as one write per term would
     }
     if model is ServiceContract:
-        values["cost_per_period"] = new_price
+        values["cost_per_period"] = price_of(m)
     return [
         insert_ignore(session, TermRecord).from_select(columns, history),
         sa.update(model)
-        .where(due)
+        # the district's rows on both sides: the planner joins two small sets
+        .where(due, col(model.id) == taken.c.id)
         .values(**values)
+        .add_cte(taken)
         .execution_options(synchronize_session=False),
     ]
 
@@ -393,7 +439,7 @@ def _advance(
     conn: Any, params: dict[str, Any], built: _Statements, changes: AgreementChanges
 ) -> None:
     def run(stmt: Any) -> int:
-        return rowcount(conn.execute(stmt, params))
+        return rowcount(conn.execute(stmt, params), conn)
 
     terms, decision, decide_by = conn.execute(built.work_to_do, params).one()
     if terms:
@@ -412,11 +458,11 @@ def _advance(
 
 
 def _renew_tacit(conn: Any, params: dict[str, Any], built: _Statements) -> int:
-    """Record the next term of the tacit agreements still behind, then move them into
-    it; how many moved."""
+    """Record the next terms of the tacit agreements still behind, then move them on;
+    how many moved."""
     record, move = built.tacit_renewal
     conn.execute(record, params)
-    return rowcount(conn.execute(move, params))
+    return rowcount(conn.execute(move, params), conn)
 
 
 def advance_agreements(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
+import math
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from itertools import pairwise
 
 from sqlmodel import col, select
 
@@ -22,6 +24,7 @@ from lifecycle.models import (
     ServiceContract,
     TermRecord,
 )
+from lifecycle.renewals.agreements import TACIT_STEP
 from lifecycle.renewals.scan import scan_district
 from tests import factories
 
@@ -87,6 +90,54 @@ def test_tacit_contract_renews_from_its_original_start_and_moves_its_decide_by(
     )  # the new term starts: FY2028 (July start)
     assert renewal.fiscal_year == 2028
     assert renewal.estimated_cost == Decimal("13112.72")  # next term: × 1.03
+
+
+def test_a_contract_many_terms_behind_catches_up_term_by_term(db, world):
+    """33 monthly terms missed (more than one round enters): each recorded with its
+    own end from the original start and its price escalated and rounded per term."""
+    contract = factories.make_contract(
+        db,
+        world.a.district,
+        term_start=date(2024, 1, 31),
+        initial_term_months=1,
+        renewal_term_months=1,
+        renewal_type=RenewalType.TACIT,
+        notice_days=0,
+        cost_per_period=Decimal("1000.00"),
+        escalator_pct=Decimal("1.00"),
+    )
+    db.commit()
+    version = contract.version
+    result = scan(db, world)
+    db.refresh(contract)
+    assert contract.current_term_number == 34
+    assert (contract.current_term_start, contract.current_term_end) == (
+        date(2026, 10, 31),
+        date(2026, 11, 29),
+    )
+    prices = [Decimal("1000.00")]
+    for _ in range(33):
+        prices.append(
+            (prices[-1] * Decimal("1.01")).quantize(Decimal("0.01"), ROUND_HALF_UP)
+        )
+    history = db.exec(
+        select(TermRecord)
+        .where(col(TermRecord.subject_id) == contract.id)
+        .order_by(col(TermRecord.term_number))
+    ).all()
+    assert [h.term_number for h in history] == list(range(2, 35))
+    assert [h.price for h in history] == prices[1:]
+    assert [(h.start, h.end) for h in history[:3]] == [
+        (date(2024, 2, 29), date(2024, 3, 30)),  # each end from 31 January, not chained
+        (date(2024, 3, 31), date(2024, 4, 29)),
+        (date(2024, 4, 30), date(2024, 5, 30)),
+    ]
+    assert all(a.end + timedelta(days=1) == b.start for a, b in pairwise(history))
+    assert contract.cost_per_period == prices[-1]
+    assert contract.version == version + 33  # as one write per term
+    assert result.agreements.initialised == 1
+    assert result.agreements.renewed == math.ceil(33 / TACIT_STEP)
+    assert contract.decide_by == date(2026, 11, 29)
 
 
 def test_monthly_terms_from_31_january_never_drift(db, world):
