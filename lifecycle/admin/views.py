@@ -24,6 +24,7 @@ from ..models.org import check_thresholds
 from ..org import services as org_services
 from ..paging import parse_limit
 from ..records import history
+from ..renewals import mailing
 from . import jobs, services
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -289,7 +290,13 @@ def settings() -> Response:
         "name": coop.name,
         "thresholds": ", ".join(str(d) for d in coop.default_reminder_thresholds),
     }
-    return render("admin/settings.html", coop=coop, values=values, errors={})
+    return render(
+        "admin/settings.html",
+        coop=coop,
+        values=values,
+        errors={},
+        undelivered=mailing.count_undelivered(get_session()),
+    )
 
 
 @bp.post("/settings")
@@ -322,6 +329,7 @@ def save_settings() -> Response:
             coop=coop,
             values=values,
             errors=exc.fields,
+            undelivered=mailing.count_undelivered(session),
         )
     session.commit()
     flash(f"Saved the settings of {coop.name}.", "success")
@@ -335,3 +343,42 @@ def test_email() -> Response:
     record = jobs.start_test_email(session, user=get_user())
     session.commit()
     return redirect_to(url_for("home.job", job_id=record.id))
+
+
+# --- e-mail the mail server did not accept ----------------------------------------
+
+RESEND_MESSAGES = {
+    "queued": (
+        "Queued again: it goes out as soon as the mail server accepts it.",
+        "success",
+    ),
+    "sent": ("That e-mail has been sent meanwhile: nothing to do.", "info"),
+    "pending": ("That e-mail is still queued or being retried: wait for it.", "info"),
+    "delayed": (
+        "Background work is delayed (the job queue is unreachable): nothing was "
+        "changed. Try again when it is back.",
+        "error",
+    ),
+}
+
+
+@bp.get("/mail")
+@admin_only
+def undelivered_mail() -> Response:
+    page = mailing.undelivered(
+        get_session(),
+        cursor=request.args.get("cursor"),
+        limit=parse_limit(request.args.get("limit"), 50),
+    )
+    return render("admin/mail.html", "results", page=page)
+
+
+@bp.post("/mail/<int:outbox_id>/resend")
+@admin_only
+def resend_mail(outbox_id: int) -> Response:
+    session = get_session()
+    outcome = mailing.resend(session, outbox_id)
+    session.commit()
+    message, category = RESEND_MESSAGES[outcome]
+    flash(message, category)
+    return redirect_to(url_for("admin.undelivered_mail"))

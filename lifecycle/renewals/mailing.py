@@ -13,16 +13,23 @@ import logging
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
+import redis
 from flask import has_app_context
 from rq import Retry
-from rq.job import Job
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+from rq.serializers import JSONSerializer
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from ..audit import record
 from ..background import enqueue_after_commit, enqueue_now, get_redis
 from ..config import Settings
 from ..db import Database
+from ..errors import NotFound
 from ..mail import MailError, send_mail
 from ..models import District, OutboxEmail, utcnow
+from ..paging import Page, id_page
 from ..sqlfuncs import insert_ignore
 from .notify import RENEWALS_LINK, detail_lines, fmt_day, headline
 
@@ -205,3 +212,74 @@ def requeue_unsent(
     if count:
         log.info("re-enqueued %d unsent e-mails", count)
     return count
+
+
+# --- messages the mail server never accepted ------------------------------------------
+
+
+def _undelivered() -> Any:
+    return col(OutboxEmail.sent_at).is_(None) & (col(OutboxEmail.attempts) > 0)
+
+
+def undelivered(
+    session: Session, *, cursor: str | None, limit: int = 50
+) -> Page[OutboxEmail]:
+    """Messages tried at least once and not accepted by the mail server, newest first."""
+    return id_page(
+        session,
+        select(OutboxEmail).where(_undelivered()),
+        col(OutboxEmail.id),
+        limit=limit,
+        cursor=cursor,
+        descending=True,
+    )
+
+
+def count_undelivered(session: Session) -> int:
+    return int(
+        session.exec(
+            select(func.count()).select_from(OutboxEmail).where(_undelivered())
+        ).one()
+    )
+
+
+RESENDABLE = (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED)
+
+
+def resend(session: Session, outbox_id: int) -> str:
+    """Queue an unsent message again, once its send job gave up (audited).
+
+    What happened: "queued", "sent" (it went out meanwhile: nothing to do), "pending"
+    (its job is still queued, retrying or running) or "delayed" (Redis is down: nothing
+    was changed; try again when background work is back).
+    """
+    row = session.get(OutboxEmail, outbox_id)
+    if row is None:
+        raise NotFound(f"No e-mail {outbox_id} in the outbox.")
+    if row.sent_at is not None:
+        return "sent"
+    try:
+        connection = get_redis()
+        try:
+            job = Job.fetch(
+                job_id(outbox_id), connection=connection, serializer=JSONSerializer
+            )
+        except NoSuchJobError:
+            job = None
+        if job is not None:
+            if job.get_status(refresh=False) not in RESENDABLE:
+                return "pending"
+            job.delete()
+    except redis.RedisError:
+        return "delayed"
+    record(
+        session,
+        action="resend",
+        entity_type="outbox_email",
+        entity_id=outbox_id,
+        district_id=row.district_id,
+        changes={"attempts": row.attempts, "last_error": row.last_error},
+        summary=f"{row.subject} to {row.to_address}",
+    )
+    enqueue_after_commit(session, SEND_TASK, outbox_id, **_send_options(outbox_id))
+    return "queued"

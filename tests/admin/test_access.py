@@ -18,6 +18,7 @@ PAGES = [
     "/admin/districts/{district_id}",
     "/admin/activity",
     "/admin/settings",
+    "/admin/mail",
 ]
 NOT_ADMINS = ["coop_staff", "a.it", "a.finance", "a.viewer"]
 

@@ -5,16 +5,19 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import redis
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
+from sqlmodel import col, select
 
 from jobs.tasks import send_outbox_email
 from lifecycle.background import drain, get_queue, get_redis
 from lifecycle.db import get_db
 from lifecycle.mail import MailError
-from lifecycle.models import OutboxEmail
+from lifecycle.models import AuditEvent, OutboxEmail
 from lifecycle.renewals.mailing import RETRY_INTERVALS, job_id, requeue_unsent
 from tests import factories
+from tests.api.conftest import sign_in
 from tests.renewals.conftest import MAIL_BASE_URL as BASE
 from tests.renewals.conftest import outbox, readable, scan_and_remind
 
@@ -180,3 +183,129 @@ def test_an_outbox_row_is_written_once_per_dedupe_key(app, db, world):
     session.close()
     assert len(outbox(db)) == 1
     assert isinstance(outbox(db)[0], OutboxEmail)
+
+
+# --- undelivered mail: the admin page and "send again" --------------------------------
+
+
+def gave_up(app, outbox_id):
+    """As RQ leaves a send job whose retries ran out: failed, not scheduled."""
+    job = fetch(app, outbox_id)
+    get_queue("mail", get_redis(app)).scheduled_job_registry.remove(job)
+    job.set_status(JobStatus.FAILED)
+    return job
+
+
+def resend_events(db):
+    db.expire_all()
+    return db.exec(
+        select(AuditEvent).where(col(AuditEvent.entity_type) == "outbox_email")
+    ).all()
+
+
+def test_an_admin_sees_mail_whose_retries_ran_out_and_sends_it_again(
+    app, db, world, inbox, client
+):
+    arrange(db, world)  # the mail server is down
+    drain(app)
+    [row] = outbox(db)
+    gave_up(app, row.id)
+    sign_in(client, world.admin)
+
+    assert "1</span> message the mail server has not accepted" in client.get(
+        "/admin/settings"
+    ).get_data(as_text=True)
+    page = client.get("/admin/mail").get_data(as_text=True)
+    assert world.a.it.email in page and row.subject in page
+    assert f"mail server 127.0.0.1:{inbox.port}" in page
+    assert f'action="/admin/mail/{row.id}/resend"' in page
+
+    response = client.post(f"/admin/mail/{row.id}/resend")
+    assert response.status_code == 303
+    assert fetch(app, row.id).get_status() == JobStatus.QUEUED
+    [event] = resend_events(db)
+    assert (event.action, event.entity_id) == ("resend", row.id)
+    assert event.actor_id == world.admin.id
+    assert event.district_id == world.a.district.id
+    assert event.changes["attempts"] == 1
+    assert "Queued again" in client.get("/admin/mail").get_data(as_text=True)
+
+    inbox.start()
+    drain(app)
+    assert len(inbox.to(world.a.it.email)) == 1
+    [row] = outbox(db)
+    assert row.sent_at is not None and row.attempts == 2
+    assert "accepted by the mail server" in client.get("/admin/mail").get_data(
+        as_text=True
+    )
+    # sent meanwhile: a second click changes nothing
+    client.post(f"/admin/mail/{row.id}/resend")
+    assert "sent meanwhile" in client.get("/admin/mail").get_data(as_text=True)
+    assert len(resend_events(db)) == 1
+    drain(app)
+    assert len(inbox.messages) == 1
+
+
+def test_send_again_leaves_a_job_that_is_still_retrying_alone(app, db, world, client):
+    arrange(db, world)
+    drain(app)  # failed once, retry scheduled
+    [row] = outbox(db)
+    sign_in(client, world.admin)
+
+    client.post(f"/admin/mail/{row.id}/resend")
+
+    assert "still queued or being retried" in client.get("/admin/mail").get_data(
+        as_text=True
+    )
+    assert fetch(app, row.id).get_status() == JobStatus.SCHEDULED
+    assert resend_events(db) == []
+
+
+def test_send_again_with_the_job_queue_down_changes_nothing(
+    app, db, world, client, monkeypatch
+):
+    arrange(db, world)
+    drain(app)
+    [row] = outbox(db)
+    gave_up(app, row.id)
+    sign_in(client, world.admin)
+    unreachable = redis.Redis(port=1, socket_connect_timeout=0.2)
+    monkeypatch.setattr("lifecycle.renewals.mailing.get_redis", lambda: unreachable)
+
+    response = client.post(f"/admin/mail/{row.id}/resend")
+
+    assert response.status_code == 303
+    assert "Background work is delayed" in client.get("/admin/mail").get_data(
+        as_text=True
+    )
+    assert fetch(app, row.id).get_status() == JobStatus.FAILED
+    assert resend_events(db) == []
+
+
+def test_the_undelivered_list_is_empty_pages_and_refuses_unknown_mail(
+    app, db, world, client
+):
+    sign_in(client, world.admin)
+    assert "Every message written so far" in client.get("/admin/mail").get_data(
+        as_text=True
+    )
+    assert client.post("/admin/mail/999999/resend").status_code == 404
+    for n in range(3):
+        db.add(
+            OutboxEmail(
+                dedupe_key=f"test:{n}",
+                to_address=f"person{n}@example.org",
+                subject=f"Message {n}",
+                body_text="…",
+                attempts=n,  # the first was never tried: not listed
+                last_error="refused" if n else "",
+            )
+        )
+    db.commit()
+    first = client.get("/admin/mail?limit=1").get_data(as_text=True)
+    assert "Message 2" in first and "Message 1" not in first
+    assert "Older messages" in first
+    cursor = first.split("cursor=")[1].split('"')[0]
+    older = client.get(f"/admin/mail?limit=1&cursor={cursor}").get_data(as_text=True)
+    assert "Message 1" in older and "Message 0" not in older
+    assert client.get("/admin/mail?limit=0").status_code == 422
