@@ -24,7 +24,13 @@ from werkzeug.routing import Rule
 from lifecycle.auth import create_token
 from lifecycle.db import get_session
 from lifecycle.enums import ObligationKind
-from lifecycle.models import AuditEvent, JobRecord, Notification, Obligation
+from lifecycle.models import (
+    AuditEvent,
+    JobRecord,
+    Notification,
+    Obligation,
+    OutboxEmail,
+)
 from tests import factories
 from tests.conftest import bearer, htmx, login
 
@@ -66,6 +72,7 @@ PLAIN: dict[str, str] = {
 # Routes only another role may use: refused before any lookup.
 ROLE_GATED_PARAMS: dict[str, Callable[[Other], int]] = {
     "user_id": lambda o: o.ids["user"],
+    "outbox_id": lambda o: o.ids["outbox"],
 }
 SKIP_ENDPOINTS = {"static", "accounts.logout"}
 
@@ -102,6 +109,16 @@ def arrange_other(db: Session, world: factories.World) -> Other:
         user_id=b.it.id, district_id=b.district.id, title=f"{MARKER} reminder"
     )
     db.add(note)
+    mail = OutboxEmail(
+        district_id=b.district.id,
+        dedupe_key=f"{MARKER}:mail",
+        to_address=b.it.email,
+        subject=f"{MARKER} reminder",
+        body_text=MARKER,
+        attempts=5,
+        last_error="refused",
+    )
+    db.add(mail)
     b.it.calendar_token_hash = hashlib.sha256(b"bravo-calendar").hexdigest()
     db.commit()
     ids = {
@@ -118,6 +135,7 @@ def arrange_other(db: Session, world: factories.World) -> Other:
         "vehicle": vehicle.id,
         "item": item.id,
         "user": b.it.id,
+        "outbox": mail.id,
     }
     return Other(
         ids={k: int(v) for k, v in ids.items()}, district_id=int(b.district.id)
