@@ -347,10 +347,11 @@ def _decision_term(model: Agreement, subject_type: str) -> _DecisionTerm:
 
 
 def decide_by_of(model: Agreement, term: Any) -> sa.ColumnElement[Any]:
-    """The decide-by date of a decision about term `term` (NULL: nothing to decide).
+    """The decide-by date of a decision about term `term`.
 
-    Tacit: the term's end − notice days; express: its end; none: nothing. `term`
-    appears once in the expression, so an expensive one is evaluated once."""
+    Tacit: the term's end − notice days; express: its end; no term (NULL, as a `none`
+    agreement has): NULL. `term` appears once in the expression, so an expensive one
+    is evaluated once."""
     notice = sa.case(
         (col(model.renewal_type) == RenewalType.TACIT, col(model.notice_days)), else_=0
     )
