@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 
 import pytest
 from sqlmodel import select
 
-from lifecycle.enums import DeviceCategory, DeviceStatus
-from lifecycle.models import AuditEvent, Device, School
+from lifecycle.enums import DeviceCategory, DeviceStatus, ObligationKind
+from lifecycle.models import AuditEvent, Device, Obligation, School
 from tests import factories
 from tests.api.conftest import fresh, sign_in
 from tests.conftest import htmx
@@ -244,6 +245,19 @@ def test_a_stale_edit_is_a_409_with_the_current_values(client, world, db):
 def test_delete_asks_first_then_deletes_an_unused_school(client, world, db):
     spare = factories.make_school(db, world.a.district, name="Portable Annex")
     db.commit()
+    # a stale obligation still naming it (its device moved; no scan since)
+    stale = Obligation(
+        district_id=world.a.district.id,
+        kind=ObligationKind.REFRESH,
+        subject_type="device",
+        subject_id=factories.make_device(db, world.a.district).id,
+        due_date=date(2027, 6, 30),
+        decide_by=date(2027, 6, 30),
+        fiscal_year=2027,
+        school_id=spare.id,
+    )
+    db.add(stale)
+    db.commit()
     sign_in(client, world.a.it)
 
     confirm = _page(client.get(f"/schools/{spare.id}/delete"))
@@ -253,6 +267,7 @@ def test_delete_asks_first_then_deletes_an_unused_school(client, world, db):
     assert fragment.status_code == 204
     assert fragment.headers["HX-Redirect"].endswith("/schools")
     assert _school(db, spare.id) is None
+    assert fresh(db).get(Obligation, stale.id).school_id is None  # detached
 
 
 def test_deleting_a_school_still_in_use_is_refused_with_a_409(client, world, db):
