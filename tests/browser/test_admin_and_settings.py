@@ -1,6 +1,6 @@
 """Settings journeys in real Chromium: the district policy re-dating devices, the
-personal calendar feed, an administrator creating an account that then signs in, and
-notification preferences.
+personal calendar feed, an administrator creating an account that then signs in,
+notification preferences, and sending again an e-mail the mail server refused.
 """
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ from playwright.sync_api import Page, expect
 from sqlmodel import Session, select
 
 from lifecycle.enums import DeviceCategory, Role
-from lifecycle.models import CategoryPolicy, Device, User
+from lifecycle.models import CategoryPolicy, Device, OutboxEmail, User
 from lifecycle.renewals.refresh import recompute_device_refresh
 from tests import factories
 from tests.factories import World
 from tests.renewals.test_actions_data import arrange
 
-from .conftest import sign_in
+from .conftest import Mailbox, sign_in
 
 
 @pytest.fixture
@@ -259,3 +259,46 @@ def test_notification_preferences_are_saved(
     saved = db.get(User, user.id)
     assert saved is not None
     assert (saved.notify_email, saved.weekly_digest) == (True, False)
+
+
+def test_admin_sends_again_an_email_the_mail_server_refused(
+    page: Page, db: Session, world: World, mailbox: Mailbox
+) -> None:
+    """A reminder whose retries ran out waits on the admin page until sent again."""
+    db.add(
+        OutboxEmail(
+            district_id=world.a.district.id,
+            user_id=world.a.it.id,
+            dedupe_key="browser:refused",
+            to_address=world.a.it.email,
+            subject="Lifecycle: 1 renewal to decide by Dec 31, 2026",
+            body_text="Decide on Reading Plus.",
+            attempts=6,
+            last_error="mail server 127.0.0.1:2525 refused the connection",
+        )
+    )
+    db.commit()
+    sign_in(page, world.admin.email)
+    page.get_by_role("navigation", name="Main").get_by_role(
+        "link", name="Settings"
+    ).click()
+    expect(
+        page.get_by_text("1 message the mail server has not accepted")
+    ).to_be_visible()
+    page.get_by_role("link", name="Undelivered e-mail").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Undelivered e-mail")
+    row = page.get_by_role("row").filter(has_text=world.a.it.email)
+    expect(row).to_contain_text("refused the connection")
+    row.get_by_role("button", name=re.compile(r"^Send again")).click()
+
+    expect(page.get_by_role("status").filter(has_text="Queued again")).to_be_visible()
+    for _ in range(100):
+        if mailbox.messages:
+            break
+        page.wait_for_timeout(100)
+    [message] = mailbox.messages
+    assert message["To"] == world.a.it.email
+    assert message["Subject"] == "Lifecycle: 1 renewal to decide by Dec 31, 2026"
+    page.reload()
+    expect(page.get_by_text("Every message written so far")).to_be_visible()
