@@ -4,7 +4,8 @@ A message is a row of `outbox_emails` whose `dedupe_key` names what it is (the r
 of one run for one person, one person's weekly digest), so however often the job that
 writes it runs there is one row. One RQ job per row sends it; the job re-reads the row
 first and sets `sent_at` only after the SMTP server accepted the message. A periodic
-sweep re-enqueues unsent rows whose job Redis lost.
+sweep re-enqueues unsent rows whose job Redis lost; an administrator sends again one
+whose job ran out of retries (`resend`, from the admin page of undelivered e-mail).
 """
 
 from __future__ import annotations
