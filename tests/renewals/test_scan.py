@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import pairwise
 
+import pytest
 from sqlmodel import col, select
 
 from lifecycle.enums import (
@@ -366,6 +367,39 @@ def test_a_notice_period_longer_than_a_term_looks_further_ahead(db, world):
     # passed): the open decision is term 3, ending 31 Jan, notice by 17 Dec
     assert lic.decision_term_number == 3
     assert lic.decide_by == date(2026, 12, 17)
+
+
+@pytest.mark.parametrize("stored", [False, True])
+def test_a_notice_longer_than_a_year_of_monthly_terms_is_found_and_kept(
+    db, world, stored
+):
+    """500 days' notice on monthly terms: the open decision is 17 terms ahead; found
+    whether the row was loaded bare or saved by the app, and left alone by the next
+    scan."""
+    lic = factories.make_license(
+        db,
+        world.a.district,
+        term_start=date(2026, 11, 1),
+        initial_term_months=1,
+        renewal_term_months=1,
+        renewal_type=RenewalType.TACIT,
+        notice_days=500,
+    )
+    if stored:  # as the app stores it: current term 1, decision term 1
+        lic.current_term_number, lic.decision_term_number = 1, 1
+        lic.current_term_start, lic.current_term_end = (
+            date(2026, 11, 1),
+            date(2026, 11, 30),
+        )
+    db.commit()
+    scan(db, world, today=date(2026, 11, 26))
+    db.refresh(lic)
+    # term 17 ends 31 Mar 2028: notice by 17 Nov 2026, passed; term 18 ends 30 Apr 2028:
+    # notice by 17 Dec 2026
+    assert lic.decision_term_number == 18
+    assert lic.decide_by == date(2026, 12, 17)
+    again = scan(db, world, today=date(2026, 11, 26))
+    assert again.changed == 0
 
 
 def test_an_express_renewal_recorded_ahead_moves_the_decision(db, world):
