@@ -163,6 +163,8 @@ def test_an_admin_changes_a_districts_fiscal_year_start(admin, world, db):
     page = _page(admin.get(f"/admin/districts/{district.id}"))
     assert "Saved Bravo ISD." in page
     assert "fy start month</span>: <del>7</del> → <ins>1</ins>" in page
+    assert f'href="/districts/{district.id}/policy">refresh policy of Bravo ISD' in page
+    assert admin.get(f"/districts/{district.id}/policy").status_code == 200
 
 
 def test_editing_a_district_with_a_stale_version_is_a_409(admin, world, db):
