@@ -24,9 +24,9 @@ from .binds import DISTRICT, NOW, TODAY, scan_params
 
 Agreement = type[License] | type[ServiceContract]
 SUBJECTS: dict[str, Agreement] = {"license": License, "contract": ServiceContract}
-MAX_CATCH_UP = (
-    1200  # monthly terms for a century: a safety bound, never reached in practice
-)
+# Rounds of a catching-up step: a safety bound, never reached in practice (a notice
+# stepped a term at a time over a century of monthly terms).
+MAX_CATCH_UP = 1200
 
 
 def term_end_expr(model: Agreement, n: Any) -> sa.ColumnElement[Any]:
