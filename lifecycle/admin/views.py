@@ -370,7 +370,8 @@ def undelivered_mail() -> Response:
         cursor=request.args.get("cursor"),
         limit=parse_limit(request.args.get("limit"), 50),
     )
-    return render("admin/mail.html", "results", page=page)
+    states = mailing.delivery_states([m.id for m in page.items if m.id is not None])
+    return render("admin/mail.html", "results", page=page, states=states)
 
 
 @bp.post("/mail/<int:outbox_id>/resend")

@@ -245,6 +245,36 @@ def count_undelivered(session: Session) -> int:
 
 
 RESENDABLE = (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED)
+# What an undelivered message's send job is doing, as the admin page says it.
+JOB_STATES = {
+    JobStatus.QUEUED: "Queued",
+    JobStatus.STARTED: "Sending",
+    JobStatus.SCHEDULED: "Waiting to retry",
+    JobStatus.DEFERRED: "Waiting to retry",
+    **{status: "Gave up" for status in RESENDABLE},
+}
+NO_JOB = "Not queued"
+UNKNOWN = "Unknown: the job queue is unreachable"
+
+
+def delivery_states(ids: list[int]) -> dict[int, tuple[str, bool]]:
+    """Each message's send job state and whether "Send again" applies (it gave up, or
+    Redis lost it); one round trip to Redis for the page."""
+    try:
+        jobs = Job.fetch_many(
+            [job_id(i) for i in ids], connection=get_redis(), serializer=JSONSerializer
+        )
+        states: dict[int, tuple[str, bool]] = {}
+        for outbox_id, job in zip(ids, jobs, strict=True):
+            if job is None:
+                states[outbox_id] = (NO_JOB, True)
+            else:
+                status = job.get_status(refresh=False)
+                label = JOB_STATES.get(status, str(status).capitalize())
+                states[outbox_id] = (label, status in RESENDABLE)
+        return states
+    except redis.RedisError:
+        return {outbox_id: (UNKNOWN, False) for outbox_id in ids}
 
 
 def resend(session: Session, outbox_id: int) -> str:

@@ -218,6 +218,7 @@ def test_an_admin_sees_mail_whose_retries_ran_out_and_sends_it_again(
     page = client.get("/admin/mail").get_data(as_text=True)
     assert world.a.it.email in page and row.subject in page
     assert f"mail server 127.0.0.1:{inbox.port}" in page
+    assert '<span class="badge bad">Gave up</span>' in page
     assert f'action="/admin/mail/{row.id}/resend"' in page
 
     response = client.post(f"/admin/mail/{row.id}/resend")
@@ -228,7 +229,10 @@ def test_an_admin_sees_mail_whose_retries_ran_out_and_sends_it_again(
     assert event.actor_id == world.admin.id
     assert event.district_id == world.a.district.id
     assert event.changes["attempts"] == 1
-    assert "Queued again" in client.get("/admin/mail").get_data(as_text=True)
+    page = client.get("/admin/mail").get_data(as_text=True)
+    assert "Queued again" in page
+    assert "<td>Queued</td>" in page  # still listed until sent, without the button
+    assert f'action="/admin/mail/{row.id}/resend"' not in page
 
     inbox.start()
     drain(app)
@@ -252,7 +256,11 @@ def test_send_again_leaves_a_job_that_is_still_retrying_alone(app, db, world, cl
     [row] = outbox(db)
     sign_in(client, world.admin)
 
-    client.post(f"/admin/mail/{row.id}/resend")
+    page = client.get("/admin/mail").get_data(as_text=True)
+    assert "<td>Waiting to retry</td>" in page
+    assert f'action="/admin/mail/{row.id}/resend"' not in page
+
+    client.post(f"/admin/mail/{row.id}/resend")  # from a page loaded before
 
     assert "still queued or being retried" in client.get("/admin/mail").get_data(
         as_text=True
@@ -271,6 +279,10 @@ def test_send_again_with_the_job_queue_down_changes_nothing(
     sign_in(client, world.admin)
     unreachable = redis.Redis(port=1, socket_connect_timeout=0.2)
     monkeypatch.setattr("lifecycle.renewals.mailing.get_redis", lambda: unreachable)
+
+    listed = client.get("/admin/mail")
+    assert listed.status_code == 200
+    assert "Unknown: the job queue is unreachable" in listed.get_data(as_text=True)
 
     response = client.post(f"/admin/mail/{row.id}/resend")
 
@@ -304,6 +316,7 @@ def test_the_undelivered_list_is_empty_pages_and_refuses_unknown_mail(
     db.commit()
     first = client.get("/admin/mail?limit=1").get_data(as_text=True)
     assert "Message 2" in first and "Message 1" not in first
+    assert "<td>Not queued</td>" in first and "Send again" in first
     assert "Older messages" in first
     cursor = first.split("cursor=")[1].split('"')[0]
     older = client.get(f"/admin/mail?limit=1&cursor={cursor}").get_data(as_text=True)
