@@ -221,6 +221,8 @@ def _tacit_renewal(session: Session, model: Agreement, subject_type: str) -> lis
         .where(due, col(model.id) == taken.c.id)
         .values(**values)
         .add_cte(taken)
+        # a row whose new term has ended too is still behind: another round
+        .returning(col(model.current_term_end))
         .execution_options(synchronize_session=False),
     ]
 
@@ -288,15 +290,19 @@ class _DecisionTerm:
     step: sa.ColumnElement[bool]
 
     def statements(self, model: Agreement) -> list[Any]:
-        """Reset, then step: each sets the decide-by of the term it moves to as well."""
+        """Reset, then step: each sets the decide-by of the term it moves to as well.
+
+        The step returns the new decide-by dates (a tacit one is the notice date): one
+        already passed means another step."""
         k = col(model.decision_term_number)
-        return [
+        reset, step = [
             sa.update(model)
             .where(where)
             .values(decision_term_number=term, decide_by=decide_by_of(model, term))
             .execution_options(synchronize_session=False)
             for where, term in ((self.reset, self.start), (self.step, k + 1))
         ]
+        return [reset, step.returning(col(model.decide_by))]
 
 
 def _start_term(model: Agreement, n: Any, recorded: Any) -> sa.ColumnElement[Any]:
@@ -436,16 +442,35 @@ def _until_none_left(run: Callable[[], int]) -> int:
     return total
 
 
+def _while_behind(run: Callable[[], list[Any]], today: date) -> int:
+    """Run a catching-up step that returns a date for each row it moved, again while
+    one of those dates is before `today` (that row is still behind; the others are
+    not, and the rows it did not move had nothing to do); the rows moved in all."""
+    total = 0
+    for _ in range(MAX_CATCH_UP):
+        moved = run()
+        total += len(moved)
+        if not any(day is not None and day < today for day in moved):
+            break
+    return total
+
+
 def _advance(
     conn: Any, params: dict[str, Any], built: _Statements, changes: AgreementChanges
 ) -> None:
     def run(stmt: Any) -> int:
         return rowcount(conn.execute(stmt, params), conn)
 
+    def dates(stmt: Any) -> list[Any]:  # a statement that returns one date a row
+        return list(conn.execute(stmt, params).scalars())
+
+    today = params["p_today"]
     terms, decision, decide_by = conn.execute(built.work_to_do, params).one()
     if terms:
         changes.initialised += run(built.initialise)
-        changes.renewed += _until_none_left(partial(_renew_tacit, conn, params, built))
+        changes.renewed += _while_behind(
+            partial(_renew_tacit, conn, params, built), today
+        )
         changes.renewed += _until_none_left(lambda: run(built.enter_renewed_express))
         lapse, end = built.close
         changes.lapsed += run(lapse)
@@ -453,17 +478,17 @@ def _advance(
     if terms or decision:
         reset, step = built.decision_terms
         changes.decide_by_moved += run(reset)
-        changes.decide_by_moved += _until_none_left(lambda: run(step))
+        changes.decide_by_moved += _while_behind(lambda: dates(step), today)
     if terms or decision or decide_by:
         changes.decide_by_moved += run(built.decide_by)
 
 
-def _renew_tacit(conn: Any, params: dict[str, Any], built: _Statements) -> int:
+def _renew_tacit(conn: Any, params: dict[str, Any], built: _Statements) -> list[Any]:
     """Record the next terms of the tacit agreements still behind, then move them on;
-    how many moved."""
+    the new term end of each that moved."""
     record, move = built.tacit_renewal
     conn.execute(record, params)
-    return rowcount(conn.execute(move, params), conn)
+    return list(conn.execute(move, params).scalars())
 
 
 def advance_agreements(
