@@ -365,13 +365,20 @@ RESEND_MESSAGES = {
 @bp.get("/mail")
 @admin_only
 def undelivered_mail() -> Response:
+    raw_limit = request.args.get("limit")
     page = mailing.undelivered(
         get_session(),
         cursor=request.args.get("cursor"),
-        limit=parse_limit(request.args.get("limit"), 50),
+        limit=parse_limit(raw_limit, 50),
     )
     states = mailing.delivery_states([m.id for m in page.items if m.id is not None])
-    return render("admin/mail.html", "results", page=page, states=states)
+    return render(
+        "admin/mail.html",
+        "results",
+        page=page,
+        states=states,
+        limit=raw_limit or None,  # kept in the next page's link when given
+    )
 
 
 @bp.post("/mail/<int:outbox_id>/resend")

@@ -197,11 +197,11 @@ def _tacit_renewal(session: Session, model: Agreement, subject_type: str) -> lis
     columns = ["district_id", "subject_type", "subject_id", "term_number", "start", "end",
                "price", "seats", "recorded_at"]  # fmt: skip
     taken = (
-        sa.select(col(model.id).label("id"), sa.func.max(j).label("m"))
+        sa.select(col(model.id).label("id"), n.label("n"), sa.func.max(j).label("m"))
         .select_from(model)
         .join(steps, missed)
         .where(due)
-        .group_by(col(model.id))
+        .group_by(col(model.id), n)
         .cte(f"tacit_{subject_type}_steps")
         .prefix_with("MATERIALIZED", dialect="postgresql")  # not inlined into SET
     )
@@ -217,8 +217,10 @@ def _tacit_renewal(session: Session, model: Agreement, subject_type: str) -> lis
     return [
         insert_ignore(session, TermRecord).from_select(columns, history),
         sa.update(model)
-        # the district's rows on both sides: the planner joins two small sets
-        .where(due, col(model.id) == taken.c.id)
+        # the district's rows on both sides: the planner joins two small sets; a row
+        # another scan moved meanwhile is left to it (m was counted from the term the
+        # row was in when this statement began)
+        .where(due, col(model.id) == taken.c.id, n == taken.c.n)
         .values(**values)
         .add_cte(taken)
         # a row whose new term has ended too is still behind: another round

@@ -219,13 +219,20 @@ def requeue_unsent(
 
 
 def _undelivered() -> Any:
-    return col(OutboxEmail.sent_at).is_(None) & (col(OutboxEmail.attempts) > 0)
+    """Not sent, and tried — or old enough that it should have been: a send job that
+    failed before it could record its try (database down, timed out) leaves attempts
+    at 0."""
+    return col(OutboxEmail.sent_at).is_(None) & (
+        (col(OutboxEmail.attempts) > 0)
+        | (col(OutboxEmail.created_at) < utcnow() - SWEEP_AFTER)
+    )
 
 
 def undelivered(
     session: Session, *, cursor: str | None, limit: int = 50
 ) -> Page[OutboxEmail]:
-    """Messages tried at least once and not accepted by the mail server, newest first."""
+    """Messages the mail server has not accepted after a try (or the time one takes),
+    newest first."""
     return id_page(
         session,
         select(OutboxEmail).where(_undelivered()),
@@ -244,14 +251,23 @@ def count_undelivered(session: Session) -> int:
     )
 
 
-RESENDABLE = (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED)
+# A job that ended without the message going out (finished: it found nothing to send
+# at the time) may be replaced by a new one.
+RESENDABLE = (
+    JobStatus.FAILED,
+    JobStatus.STOPPED,
+    JobStatus.CANCELED,
+    JobStatus.FINISHED,
+)
 # What an undelivered message's send job is doing, as the admin page says it.
-JOB_STATES = {
+JOB_STATES: dict[JobStatus, str] = {
     JobStatus.QUEUED: "Queued",
     JobStatus.STARTED: "Sending",
     JobStatus.SCHEDULED: "Waiting to retry",
     JobStatus.DEFERRED: "Waiting to retry",
-    **{status: "Gave up" for status in RESENDABLE},
+    JobStatus.CREATED: "Queued",
+    JobStatus.FINISHED: "Ended without sending",
+    **{status: "Gave up" for status in RESENDABLE if status != JobStatus.FINISHED},
 }
 NO_JOB = "Not queued"
 UNKNOWN = "Unknown: the job queue is unreachable"
@@ -270,7 +286,7 @@ def delivery_states(ids: list[int]) -> dict[int, tuple[str, bool]]:
                 states[outbox_id] = (NO_JOB, True)
             else:
                 status = job.get_status(refresh=False)
-                label = JOB_STATES.get(status, str(status).capitalize())
+                label = JOB_STATES.get(status, getattr(status, "value", str(status)))
                 states[outbox_id] = (label, status in RESENDABLE)
         return states
     except redis.RedisError:

@@ -37,6 +37,16 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # without the keys a scan racing a school's deletion may have left its id behind
+    # (the next scan re-derives it); clear such ids so the keys can come back
+    op.execute(
+        "UPDATE obligations SET school_id = NULL WHERE school_id IS NOT NULL "
+        "AND school_id NOT IN (SELECT id FROM schools)"
+    )
+    op.execute(
+        "UPDATE obligations SET catalog_item_id = NULL WHERE catalog_item_id IS NOT NULL "
+        "AND catalog_item_id NOT IN (SELECT id FROM catalog_items)"
+    )
     with op.batch_alter_table("obligations", schema=None) as batch_op:
         for name, table, column in COPIED:
             batch_op.create_foreign_key(name, table, [column], ["id"])
