@@ -40,6 +40,18 @@ def obligations(db, **where):
     return db.exec(stmt.order_by(col(Obligation.id))).all()
 
 
+def term_history(db, contract):
+    """The contract's term records, in term order."""
+    return db.exec(
+        select(TermRecord)
+        .where(
+            col(TermRecord.subject_type) == "contract",
+            col(TermRecord.subject_id) == contract.id,
+        )
+        .order_by(col(TermRecord.term_number))
+    ).all()
+
+
 def scan(db, world, today=TODAY):
     result = scan_district(db, district_id=world.a.district.id, today=today)
     db.commit()
@@ -72,11 +84,7 @@ def test_tacit_contract_renews_from_its_original_start_and_moves_its_decide_by(
     assert contract.cost_per_period == Decimal(
         "12730.80"
     )  # 12000 × 1.03², recorded per term
-    history = db.exec(
-        select(TermRecord)
-        .where(col(TermRecord.subject_id) == contract.id)
-        .order_by(col(TermRecord.term_number))
-    ).all()
+    history = term_history(db, contract)
     assert [(h.term_number, h.start, h.price) for h in history] == [
         (2, date(2026, 1, 1), Decimal("12360.00")),
         (3, date(2027, 1, 1), Decimal("12730.80")),
@@ -121,11 +129,7 @@ def test_a_contract_many_terms_behind_catches_up_term_by_term(db, world):
         prices.append(
             (prices[-1] * Decimal("1.01")).quantize(Decimal("0.01"), ROUND_HALF_UP)
         )
-    history = db.exec(
-        select(TermRecord)
-        .where(col(TermRecord.subject_id) == contract.id)
-        .order_by(col(TermRecord.term_number))
-    ).all()
+    history = term_history(db, contract)
     assert [h.term_number for h in history] == list(range(2, 35))
     assert [h.price for h in history] == prices[1:]
     assert [(h.start, h.end) for h in history[:3]] == [
