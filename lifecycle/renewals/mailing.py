@@ -267,7 +267,9 @@ JOB_STATES: dict[JobStatus, str] = {
     JobStatus.DEFERRED: "Waiting to retry",
     JobStatus.CREATED: "Queued",
     JobStatus.FINISHED: "Ended without sending",
-    **{status: "Gave up" for status in RESENDABLE if status != JobStatus.FINISHED},
+    JobStatus.FAILED: "Gave up",
+    JobStatus.STOPPED: "Gave up",
+    JobStatus.CANCELED: "Gave up",
 }
 NO_JOB = "Not queued"
 UNKNOWN = "Unknown: the job queue is unreachable"
@@ -286,7 +288,7 @@ def delivery_states(ids: list[int]) -> dict[int, tuple[str, bool]]:
                 states[outbox_id] = (NO_JOB, True)
             else:
                 status = job.get_status(refresh=False)
-                label = JOB_STATES.get(status, getattr(status, "value", str(status)))
+                label = JOB_STATES.get(status, "Unknown")
                 states[outbox_id] = (label, status in RESENDABLE)
         return states
     except redis.RedisError:
