@@ -41,15 +41,16 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session, col
 
-from lifecycle import get_settings, listing
+from lifecycle import get_settings
 from lifecycle.db import get_db
 from lifecycle.inventory import devices as device_services
-from lifecycle.inventory import devices_views
+from lifecycle.inventory import views as devices_views
 from lifecycle.inventory.options import options
-from lifecycle.listing import AnySelect, ListQuery, ListSpec, Page
 from lifecycle.models import Device, User
-from lifecycle.paging import encode_cursor
-from lifecycle.renewals.refresh import recompute_device_refresh
+from lifecycle.scan.refresh import recompute_device_refresh
+from lifecycle.web import listing
+from lifecycle.web.listing import AnySelect, ListQuery, ListSpec, Page
+from lifecycle.web.paging import encode_cursor
 
 from .common import (
     SqlTimer,

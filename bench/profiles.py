@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
 
-from lifecycle import demo_data as data
+from lifecycle.demo import data
 from lifecycle.enums import (
     ERATE_C2_CATEGORIES,
     ContractKind,

@@ -19,8 +19,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, col
 
-from lifecycle import demo_data as data
 from lifecycle.auth import hash_password
+from lifecycle.demo import data
 from lifecycle.enums import DeviceCategory, Role
 from lifecycle.models import (
     CatalogItem,

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
+from lifecycle.agreements.sql import Agreement, term_end_expr
 from lifecycle.enums import CoverageType, DeviceStatus
 from lifecycle.models import (
     CatalogItem,
@@ -22,7 +23,6 @@ from lifecycle.models import (
     ServiceContract,
     TermRecord,
 )
-from lifecycle.renewals.agreements import Agreement, term_end_expr
 from lifecycle.sqlfuncs import add_days, add_months, earliest
 
 from .common import is_postgres

@@ -48,8 +48,8 @@ from lifecycle.models import (
     Reminder,
     ServiceContract,
 )
-from lifecycle.renewals.reminders import ReminderRun, send_due_reminders
-from lifecycle.renewals.scan import ScanResult, scan_district
+from lifecycle.notices.reminders import ReminderRun, send_due_reminders
+from lifecycle.scan.engine import ScanResult, scan_district
 from lifecycle.sqlfuncs import add_days
 
 from .common import (

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from lifecycle.background import requeue_stalled
+from jobs import get_app
 from lifecycle.db import get_db
-from lifecycle.jobrunner import run_record
-
-from . import get_app
+from lifecycle.work.queue import requeue_stalled
+from lifecycle.work.runner import run_record
 
 
 def run_job_record(record_id: int) -> dict[str, Any] | None:
@@ -27,7 +26,7 @@ def requeue_lost_jobs() -> int:
 
 def scan_district_job(district_id: int) -> dict[str, Any]:
     """Scan one district (nightly, or shortly after an inventory edit), then remind."""
-    from lifecycle.renewals.jobs import scan_and_remind
+    from lifecycle.scan.jobs import scan_and_remind
 
     app = get_app()
     with app.app_context(), get_db(app).scope(actor_label="lifecycle scan") as session:
@@ -36,7 +35,7 @@ def scan_district_job(district_id: int) -> dict[str, Any]:
 
 def nightly_scans() -> int:
     """Periodic: enqueue one scan per district for today (unique ids; safe to tick twice)."""
-    from lifecycle.renewals.jobs import fan_out_nightly
+    from lifecycle.scan.jobs import fan_out_nightly
 
     app = get_app()
     with app.app_context(), get_db(app).scope(actor_label="scheduler") as session:
@@ -46,7 +45,7 @@ def nightly_scans() -> int:
 def send_outbox_email(outbox_id: int) -> dict[str, Any]:
     """Send one outbox e-mail unless it was sent (queue "mail", retried)."""
     from lifecycle import get_settings
-    from lifecycle.renewals.mailing import send_outbox
+    from lifecycle.notices.mailing import send_outbox
 
     app = get_app()
     with app.app_context():
@@ -55,7 +54,7 @@ def send_outbox_email(outbox_id: int) -> dict[str, Any]:
 
 def requeue_unsent_mail() -> int:
     """Periodic: re-enqueue unsent outbox e-mails whose send job Redis lost."""
-    from lifecycle.renewals.mailing import requeue_unsent
+    from lifecycle.notices.mailing import requeue_unsent
 
     app = get_app()
     with app.app_context(), get_db(app).scope(actor_label="scheduler") as session:
@@ -67,7 +66,7 @@ def weekly_digest() -> int:
     from datetime import UTC, datetime
 
     from lifecycle import get_settings
-    from lifecycle.renewals.digest import write_weekly_digest
+    from lifecycle.notices.digest import write_weekly_digest
 
     app = get_app()
     with app.app_context(), get_db(app).scope(actor_label="weekly digest") as session:

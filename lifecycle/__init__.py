@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .config import Settings
+from lifecycle.config import Settings
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -23,31 +23,28 @@ def resource_dir(name: str) -> Path:
 
 def create_app(settings: Settings | None = None, **config: Any) -> Flask:
     """Build the application: configuration, database, jobs, security, blueprints."""
-    from . import (
+    from lifecycle import (
         audit,  # noqa: F401  (importing registers the audit flush hooks)
         auth,
-        background,
         db,
-        errors,
-        htmx,
-        security,
-        templating,
     )
-    from .accounts.views import bp as accounts_bp
-    from .admin.views import bp as admin_bp
-    from .api import bp as api_bp
-    from .catalog.views import bp as catalog_bp
-    from .home.views import bp as home_bp
-    from .inventory.contracts_views import bp as contracts_bp
-    from .inventory.devices_views import bp as devices_bp
-    from .inventory.licenses_views import bp as licenses_bp
-    from .org.policy_views import policy as policy_bp
-    from .org.views import schools as schools_bp
-    from .org.views import vendors as vendors_bp
-    from .renewals import jobs as _scan_jobs  # noqa: F401  (registers the scan job)
-    from .renewals.calendar import feed as calendar_feed_bp
-    from .renewals.notifications_views import bp as notifications_bp
-    from .renewals.views import bp as renewals_bp
+    from lifecycle.accounts.views import bp as accounts_bp
+    from lifecycle.admin.views import bp as admin_bp
+    from lifecycle.agreements.contracts.views import bp as contracts_bp
+    from lifecycle.agreements.licenses.views import bp as licenses_bp
+    from lifecycle.api import bp as api_bp
+    from lifecycle.catalog.views import bp as catalog_bp
+    from lifecycle.home.views import bp as home_bp
+    from lifecycle.inventory.views import bp as devices_bp
+    from lifecycle.notices.calendar import feed as calendar_feed_bp
+    from lifecycle.notices.views import bp as notifications_bp
+    from lifecycle.org.policy.views import policy as policy_bp
+    from lifecycle.org.views import schools as schools_bp
+    from lifecycle.org.views import vendors as vendors_bp
+    from lifecycle.renewals.views import bp as renewals_bp
+    from lifecycle.scan import jobs as _scan_jobs  # noqa: F401  (registers the scan job)
+    from lifecycle.web import errors, htmx, security, templating
+    from lifecycle.work import queue as background
 
     settings = settings or Settings.from_env()
     settings.check()

@@ -16,8 +16,8 @@ from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
-from .db import AppSession
-from .models import (
+from lifecycle.db import AppSession
+from lifecycle.models import (
     ApiToken,
     AuditEvent,
     BudgetCap,

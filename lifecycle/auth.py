@@ -15,10 +15,10 @@ from flask import Flask, g, request
 from flask_login import LoginManager, current_user
 from sqlmodel import Session, col, select
 
-from .db import get_session, set_actor
-from .enums import Role
-from .errors import AppError, Forbidden
-from .models import ApiToken, User, utcnow
+from lifecycle.db import get_session, set_actor
+from lifecycle.enums import Role
+from lifecycle.models import ApiToken, User, utcnow
+from lifecycle.web.errors import AppError, Forbidden
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -172,7 +172,7 @@ def init_app(app: Flask) -> None:
     def _unauthorized() -> Any:
         from flask import flash, redirect, url_for
 
-        from .htmx import is_htmx
+        from lifecycle.web.htmx import is_htmx
 
         if request.path.startswith("/api/"):
             raise Unauthorized("Send an API token: Authorization: Bearer <token>.")

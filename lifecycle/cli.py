@@ -17,8 +17,8 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlmodel import col, select
 from werkzeug.serving import run_simple
 
-from . import create_app, get_settings, resource_dir
-from .enums import Role
+from lifecycle import create_app, get_settings, resource_dir
+from lifecycle.enums import Role
 
 
 def _app(_info: object = None) -> Flask:
@@ -34,7 +34,7 @@ def main() -> None:
 
 
 def alembic_config(app: Flask) -> AlembicConfig:
-    from .db import get_db
+    from lifecycle.db import get_db
 
     ini = resource_dir("alembic.ini")
     cfg = AlembicConfig(str(ini))
@@ -116,11 +116,11 @@ def create_user_command(
     email: str, name: str, role: str, district_id: int | None, password: str | None
 ) -> None:
     """Create an account."""
-    from .admin.services import create_user
-    from .db import get_db
-    from .errors import ValidationFailed
-    from .forms import validate
-    from .models import UserCreate
+    from lifecycle.admin.services import create_user
+    from lifecycle.db import get_db
+    from lifecycle.models import UserCreate
+    from lifecycle.web.errors import ValidationFailed
+    from lifecycle.web.forms import validate
 
     if password is None:
         password = getpass.getpass("Password (10+ characters): ")
@@ -150,9 +150,9 @@ def create_user_command(
 @with_appcontext
 def create_token_command(email: str, name: str) -> None:
     """Create an API token for EMAIL and print it (shown only once)."""
-    from .auth import create_token
-    from .db import get_db
-    from .models import User
+    from lifecycle.auth import create_token
+    from lifecycle.db import get_db
+    from lifecycle.models import User
 
     with get_db().scope(actor_label="cli") as session:
         user = session.exec(
@@ -174,7 +174,7 @@ def create_token_command(email: str, name: str) -> None:
 @with_appcontext
 def worker_command(queues: str, burst: bool) -> None:
     """Run an RQ worker with the scheduler for delayed jobs (needs REDIS_URL)."""
-    from .background import get_redis, make_worker
+    from lifecycle.work.queue import get_redis, make_worker
 
     settings = current_app.extensions["lifecycle.settings"]
     if not settings.redis_url:
@@ -194,7 +194,7 @@ def worker_command(queues: str, burst: bool) -> None:
 @with_appcontext
 def cron_command() -> None:
     """Run the periodic scheduler (`rq cron` with jobs/cron.py). Run exactly one."""
-    from .background import get_redis, make_cron
+    from lifecycle.work.queue import get_redis, make_cron
 
     settings = current_app.extensions["lifecycle.settings"]
     if not settings.redis_url:
@@ -209,9 +209,9 @@ def cron_command() -> None:
 
 def scan_districts(district_id: int | None = None) -> list[dict[str, Any]]:
     """Scan (and send due reminders for) one or every district, each in its own transaction."""
-    from .db import get_db
-    from .models import District
-    from .renewals.jobs import scan_and_remind
+    from lifecycle.db import get_db
+    from lifecycle.models import District
+    from lifecycle.scan.jobs import scan_and_remind
 
     db = get_db()
     with db.scope(actor_label="cli") as session:
@@ -257,7 +257,7 @@ def scan_command(district_id: int | None) -> None:
 @with_appcontext
 def seed_demo_command(devices: int) -> None:
     """Load the demo cooperative once (does nothing if it is already there)."""
-    from .demo import seed_demo
+    from lifecycle.demo.seed import seed_demo
 
     started = time.perf_counter()
     summary = seed_demo(current_app, devices=devices)
@@ -265,7 +265,7 @@ def seed_demo_command(devices: int) -> None:
 
 
 def _serve(app: Flask, host: str, port: int) -> None:
-    from .background import EmbeddedWorker
+    from lifecycle.work.queue import EmbeddedWorker
 
     settings = app.extensions["lifecycle.settings"]
     worker = None
@@ -296,7 +296,7 @@ def serve_command(host: str, port: int) -> None:
 @with_appcontext
 def demo_command(host: str, port: int, devices: int) -> None:
     """Create the database, seed the demo once, and serve it with the in-process worker."""
-    from .demo import DEMO_LOGINS, DEMO_PASSWORD, seed_demo
+    from lifecycle.demo.seed import DEMO_LOGINS, DEMO_PASSWORD, seed_demo
 
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     settings = get_settings(app)

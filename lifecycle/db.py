@@ -141,7 +141,7 @@ def _bump_versions(session: Session, _ctx: Any, _instances: Any) -> None:
     """Every edit of a versioned record moves its version on (optimistic locking)."""
     from sqlalchemy import inspect
 
-    from .models.base import Versioned
+    from lifecycle.models.base import Versioned
 
     for obj in session.dirty:
         if not isinstance(obj, Versioned):

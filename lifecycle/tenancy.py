@@ -12,9 +12,9 @@ from typing import Any, TypeVar, cast
 from sqlalchemy.sql import Select
 from sqlmodel import Session, SQLModel, col, select
 
-from .enums import Role
-from .errors import Forbidden, NotFound
-from .models import District, User
+from lifecycle.enums import Role
+from lifecycle.models import District, User
+from lifecycle.web.errors import Forbidden, NotFound
 
 M = TypeVar("M", bound=SQLModel)
 S = TypeVar("S")

@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from sqlmodel import Session, SQLModel, col, func, select
 
-from lifecycle.demo import DEMO_LOGINS, DEMO_PASSWORD, seed_demo
+from lifecycle.demo.seed import DEMO_LOGINS, DEMO_PASSWORD, seed_demo
 from lifecycle.enums import RenewalType, Role
 from lifecycle.models import (
     AuditEvent,

@@ -13,12 +13,12 @@ import redis
 from rq import Queue
 from sqlmodel import select
 
-from lifecycle import background
-from lifecycle.background import EmbeddedWorker, drain, get_queue, get_redis, start_job
 from lifecycle.db import get_db
 from lifecycle.enums import JobState
-from lifecycle.jobrunner import HANDLERS, JobFailed, handler
 from lifecycle.models import JobRecord
+from lifecycle.work import queue as background
+from lifecycle.work.queue import EmbeddedWorker, drain, get_queue, get_redis, start_job
+from lifecycle.work.runner import HANDLERS, JobFailed, handler
 from tests.conftest import htmx, login
 
 CALLS: list[dict[str, Any]] = []

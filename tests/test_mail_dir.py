@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from lifecycle.config import Settings
-from lifecycle.mail import MailError, send_mail
+from lifecycle.work.mail import MailError, send_mail
 
 
 def test_with_a_mail_dir_the_message_is_written_not_sent(tmp_path: Path) -> None:

@@ -6,7 +6,6 @@ import pytest
 from sqlmodel import select
 
 from lifecycle.enums import Role
-from lifecycle.errors import Forbidden, NotFound
 from lifecycle.models import Device, District, Vendor
 from lifecycle.tenancy import (
     get_scoped,
@@ -14,6 +13,7 @@ from lifecycle.tenancy import (
     visible_district_ids,
     writable_district,
 )
+from lifecycle.web.errors import Forbidden, NotFound
 from tests import factories
 
 

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from .. import audit
-from ..auth import create_token, hash_password, password_problem, verify_password
-from ..db import set_actor
-from ..errors import NotFound, ValidationFailed
-from ..models import ApiToken, User, utcnow
+from lifecycle import audit
+from lifecycle.auth import (
+    create_token,
+    hash_password,
+    password_problem,
+    verify_password,
+)
+from lifecycle.db import set_actor
+from lifecycle.models import ApiToken, User, utcnow
+from lifecycle.web.errors import NotFound, ValidationFailed
 
 
 def authenticate(session: Session, *, email: str, password: str) -> User | None:

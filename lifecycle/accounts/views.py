@@ -7,18 +7,18 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, flash, request, url_for
 from flask_login import current_user, login_user, logout_user
 
-from ..auth import get_user, public
-from ..db import get_session
-from ..errors import ValidationFailed
-from ..htmx import redirect_to, render
-from ..security import limiter
-from . import services
+from lifecycle.accounts import services
+from lifecycle.auth import get_user, public
+from lifecycle.db import get_session
+from lifecycle.web.errors import ValidationFailed
+from lifecycle.web.htmx import redirect_to, render
+from lifecycle.web.security import limiter
 
 bp = Blueprint("accounts", __name__)
 
 
 def _login_limit() -> str:
-    from .. import get_settings
+    from lifecycle import get_settings
 
     return get_settings().login_rate_limit
 

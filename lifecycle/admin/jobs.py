@@ -7,11 +7,11 @@ from typing import Any
 from rq import Retry
 from sqlmodel import Session
 
-from .. import get_settings
-from ..background import start_job
-from ..jobrunner import JobFailed, Progress, handler
-from ..mail import send_mail
-from ..models import JobRecord, User
+from lifecycle import get_settings
+from lifecycle.models import JobRecord, User
+from lifecycle.work.mail import send_mail
+from lifecycle.work.queue import start_job
+from lifecycle.work.runner import JobFailed, Progress, handler
 
 TEST_EMAIL = "test_email"
 

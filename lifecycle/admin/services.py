@@ -7,12 +7,10 @@ from datetime import date, datetime, time
 
 from sqlmodel import Session, col, select
 
-from ..audit import AUDITED
-from ..auth import hash_password, password_problem
-from ..enums import Role
-from ..errors import NotFound, ValidationFailed
-from ..listing import contains
-from ..models import (
+from lifecycle.audit import AUDITED
+from lifecycle.auth import hash_password, password_problem
+from lifecycle.enums import Role
+from lifecycle.models import (
     AuditEvent,
     Cooperative,
     District,
@@ -20,10 +18,12 @@ from ..models import (
     UserCreate,
     UserUpdate,
 )
-from ..models.base import utcnow
-from ..org import services as org_services
-from ..paging import Page, id_page
-from ..records import check_version
+from lifecycle.models.base import utcnow
+from lifecycle.org import services as org_services
+from lifecycle.web.errors import NotFound, ValidationFailed
+from lifecycle.web.listing import contains
+from lifecycle.web.paging import Page, id_page
+from lifecycle.web.records import check_version
 
 
 def _district_role_rules(role: Role, district_id: int | None, session: Session) -> None:

@@ -7,25 +7,25 @@ from datetime import date
 
 from flask import Blueprint, Response, flash, request, url_for
 
-from ..auth import get_user, require_roles
-from ..db import get_session
-from ..enums import Role
-from ..errors import NotFound, ValidationFailed
-from ..forms import form_data, parse_form, validate
-from ..htmx import redirect_to, render
-from ..models import (
+from lifecycle.admin import jobs, services
+from lifecycle.auth import get_user, require_roles
+from lifecycle.db import get_session
+from lifecycle.enums import Role
+from lifecycle.models import (
     District,
     DistrictCreate,
     DistrictUpdate,
     UserCreate,
     UserUpdate,
 )
-from ..models.org import check_thresholds
-from ..org import services as org_services
-from ..paging import parse_limit
-from ..records import history
-from ..renewals import mailing
-from . import jobs, services
+from lifecycle.models.org import check_thresholds
+from lifecycle.notices import mailing
+from lifecycle.org import services as org_services
+from lifecycle.web.errors import NotFound, ValidationFailed
+from lifecycle.web.forms import form_data, parse_form, validate
+from lifecycle.web.htmx import redirect_to, render
+from lifecycle.web.paging import parse_limit
+from lifecycle.web.records import history
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 admin_only = require_roles(Role.ADMIN)

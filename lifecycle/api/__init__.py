@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from flask import current_app, g, request
 
-from ..auth import Unauthorized, user_for_token
-from ..db import get_session, set_actor
-from ..security import csrf, limiter
-from . import (  # noqa: F401  (importing registers the operations)
+from lifecycle.api import (  # noqa: F401  (importing registers the operations)
     agreements,
     devices,
     obligations,
@@ -15,7 +12,10 @@ from . import (  # noqa: F401  (importing registers the operations)
     resources,
     scans,
 )
-from .frame import bp
+from lifecycle.api.frame import bp
+from lifecycle.auth import Unauthorized, user_for_token
+from lifecycle.db import get_session, set_actor
+from lifecycle.web.security import csrf, limiter
 
 csrf.exempt(bp)
 

@@ -16,28 +16,11 @@ from flask import Response
 from pydantic import BaseModel
 from sqlmodel import Session, SQLModel, select
 
-from ..auth import get_user
-from ..db import get_session
-from ..enums import (
-    AgreementStatus,
-    ContractKind,
-    CoverageType,
-    RenewalType,
-)
-from ..inventory import agreements, contracts, licenses
-from ..inventory.agreement_terms import Agreement
-from ..models import (
-    License,
-    LicenseCreate,
-    LicenseUpdate,
-    ServiceContract,
-    ServiceContractCreate,
-    ServiceContractUpdate,
-    User,
-)
-from ..models.base import MoneyOut
-from ..tenancy import get_scoped, scoped
-from .frame import (
+from lifecycle.agreements import services as agreements
+from lifecycle.agreements.contracts import services as contracts
+from lifecycle.agreements.licenses import services as licenses
+from lifecycle.agreements.terms import Agreement
+from lifecycle.api.frame import (
     QueryParam,
     apply_filters,
     body_as,
@@ -48,6 +31,20 @@ from .frame import (
     one,
     operation,
 )
+from lifecycle.auth import get_user
+from lifecycle.db import get_session
+from lifecycle.enums import AgreementStatus, ContractKind, CoverageType, RenewalType
+from lifecycle.models import (
+    License,
+    LicenseCreate,
+    LicenseUpdate,
+    ServiceContract,
+    ServiceContractCreate,
+    ServiceContractUpdate,
+    User,
+)
+from lifecycle.models.base import MoneyOut
+from lifecycle.tenancy import get_scoped, scoped
 
 
 class LicenseResource(BaseModel):

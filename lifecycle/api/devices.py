@@ -16,16 +16,7 @@ from flask import Response
 from pydantic import BaseModel
 from sqlmodel import col, select
 
-from ..auth import get_user
-from ..db import get_session
-from ..enums import DeviceCategory, DeviceStatus
-from ..errors import Conflict
-from ..forms import validate
-from ..inventory import devices as services
-from ..models import Device, DeviceCreate, DeviceUpdate
-from ..models.base import MoneyOut
-from ..tenancy import get_scoped, scoped, writable_district
-from .frame import (
+from lifecycle.api.frame import (
     QueryParam,
     date_range,
     dump,
@@ -37,6 +28,15 @@ from .frame import (
     operation,
     read_only_fields,
 )
+from lifecycle.auth import get_user
+from lifecycle.db import get_session
+from lifecycle.enums import DeviceCategory, DeviceStatus
+from lifecycle.inventory import devices as services
+from lifecycle.models import Device, DeviceCreate, DeviceUpdate
+from lifecycle.models.base import MoneyOut
+from lifecycle.tenancy import get_scoped, scoped, writable_district
+from lifecycle.web.errors import Conflict
+from lifecycle.web.forms import validate
 
 
 class DeviceResource(BaseModel):

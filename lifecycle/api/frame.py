@@ -14,9 +14,9 @@ from pydantic import BaseModel
 from sqlalchemy.sql import Select
 from sqlmodel import Session, col
 
-from ..errors import ValidationFailed
-from ..forms import validate
-from ..paging import id_page, parse_limit
+from lifecycle.web.errors import ValidationFailed
+from lifecycle.web.forms import validate
+from lifecycle.web.paging import id_page, parse_limit
 
 F = TypeVar("F", bound=Callable[..., Any])
 M = TypeVar("M", bound=BaseModel)

@@ -14,14 +14,7 @@ from flask import Response
 from pydantic import BaseModel
 from sqlmodel import select
 
-from ..auth import get_user
-from ..db import get_session
-from ..enums import ObligationKind, ObligationState
-from ..models import Obligation
-from ..models.base import MoneyOut
-from ..renewals import actions
-from ..tenancy import get_scoped, scoped
-from .frame import (
+from lifecycle.api.frame import (
     QueryParam,
     apply_filters,
     date_range,
@@ -32,6 +25,13 @@ from .frame import (
     one,
     operation,
 )
+from lifecycle.auth import get_user
+from lifecycle.db import get_session
+from lifecycle.enums import ObligationKind, ObligationState
+from lifecycle.models import Obligation
+from lifecycle.models.base import MoneyOut
+from lifecycle.renewals import actions
+from lifecycle.tenancy import get_scoped, scoped
 
 
 class ObligationRead(BaseModel):

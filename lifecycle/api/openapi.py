@@ -8,7 +8,13 @@ from typing import Any
 from flask import Response, jsonify
 from pydantic import BaseModel
 
-from .frame import OPERATIONS, PAGING_PARAMS, Operation, QueryParam, operation
+from lifecycle.api.frame import (
+    OPERATIONS,
+    PAGING_PARAMS,
+    Operation,
+    QueryParam,
+    operation,
+)
 
 REF = "#/components/schemas/{model}"
 KIND_SCHEMA = {

@@ -5,13 +5,22 @@ from __future__ import annotations
 from flask import Response, jsonify, request
 from sqlmodel import col, select
 
-from ..auth import get_user, require_roles
-from ..catalog.services import item_read, tiers_by_item
-from ..db import get_session
-from ..enums import DeviceCategory, ItemKind, Role
-from ..errors import NotFound
-from ..home.services import get_job
-from ..models import (
+from lifecycle.api.frame import (
+    QueryParam,
+    apply_filters,
+    body_as,
+    dump,
+    filters,
+    one,
+    operation,
+    page,
+)
+from lifecycle.auth import get_user, require_roles
+from lifecycle.catalog.services import item_read, tiers_by_item
+from lifecycle.db import get_session
+from lifecycle.enums import DeviceCategory, ItemKind, Role
+from lifecycle.home.services import get_job
+from lifecycle.models import (
     CatalogItem,
     CatalogItemRead,
     ContractVehicle,
@@ -29,20 +38,11 @@ from ..models import (
     VendorRead,
     VendorUpdate,
 )
-from ..models.jobs import JobRead, JobRecord
-from ..org import services as org
-from ..paging import id_page, parse_limit
-from ..tenancy import get_scoped, scoped
-from .frame import (
-    QueryParam,
-    apply_filters,
-    body_as,
-    dump,
-    filters,
-    one,
-    operation,
-    page,
-)
+from lifecycle.models.jobs import JobRead, JobRecord
+from lifecycle.org import services as org
+from lifecycle.tenancy import get_scoped, scoped
+from lifecycle.web.errors import NotFound
+from lifecycle.web.paging import id_page, parse_limit
 
 COOP_WRITERS = require_roles(Role.COOP_STAFF, Role.ADMIN)
 

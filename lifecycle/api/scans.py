@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask import Response, jsonify, request, url_for
 from sqlmodel import SQLModel
 
-from ..auth import get_user
-from ..db import get_session
-from ..forms import validate
-from ..models.jobs import JobRead
-from ..renewals.jobs import start_scan
-from .frame import dump, json_body, operation
+from lifecycle.api.frame import dump, json_body, operation
+from lifecycle.auth import get_user
+from lifecycle.db import get_session
+from lifecycle.models.jobs import JobRead
+from lifecycle.scan.jobs import start_scan
+from lifecycle.web.forms import validate
 
 
 class ScanCreate(SQLModel):

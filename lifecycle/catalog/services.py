@@ -13,10 +13,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from ..enums import DeviceCategory, ItemKind
-from ..errors import NotFound
-from ..listing import AnySelect, Filter, ListSpec, SortKey, contains
-from ..models import (
+from lifecycle.enums import DeviceCategory, ItemKind
+from lifecycle.models import (
     CatalogItem,
     CatalogItemRead,
     ContractVehicle,
@@ -26,7 +24,9 @@ from ..models import (
     User,
     Vendor,
 )
-from ..tenancy import scoped
+from lifecycle.tenancy import scoped
+from lifecycle.web.errors import NotFound
+from lifecycle.web.listing import AnySelect, Filter, ListSpec, SortKey, contains
 
 
 def tiers_by_item(

@@ -8,14 +8,14 @@ from typing import Any
 from flask import Blueprint, Response
 from sqlmodel import Session, col, select
 
-from .. import listing
-from ..auth import get_user
-from ..db import get_session
-from ..enums import DeviceCategory, ItemKind, PriceUnit
-from ..htmx import render
-from ..listviews import key_by_sort, load_list, render_list
-from ..models import ContractVehicle, Vendor
-from . import services
+from lifecycle.auth import get_user
+from lifecycle.catalog import services
+from lifecycle.db import get_session
+from lifecycle.enums import DeviceCategory, ItemKind, PriceUnit
+from lifecycle.models import ContractVehicle, Vendor
+from lifecycle.web import listing
+from lifecycle.web.htmx import render
+from lifecycle.web.pages import key_by_sort, load_list, render_list
 
 bp = Blueprint("catalog", __name__, url_prefix="/catalog")
 

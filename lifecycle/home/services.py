@@ -7,18 +7,11 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from ..enums import DeviceStatus, Role
-from ..errors import NotFound
-from ..models import Device as DeviceModel
-from ..models import (
-    District,
-    JobRecord,
-    License,
-    School,
-    ServiceContract,
-    User,
-)
-from ..tenancy import district_filter, scoped
+from lifecycle.enums import DeviceStatus, Role
+from lifecycle.models import Device as DeviceModel
+from lifecycle.models import District, JobRecord, License, School, ServiceContract, User
+from lifecycle.tenancy import district_filter, scoped
+from lifecycle.web.errors import NotFound
 
 
 @dataclass

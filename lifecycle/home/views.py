@@ -8,13 +8,13 @@ from flask import Blueprint, Response, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..auth import get_user, public
-from ..background import redis_ok
-from ..db import get_session
-from ..enums import JobState, Role
-from ..htmx import STOP_POLLING, is_fragment, render
-from ..jobrunner import LABELS
-from . import services
+from lifecycle.auth import get_user, public
+from lifecycle.db import get_session
+from lifecycle.enums import JobState, Role
+from lifecycle.home import services
+from lifecycle.web.htmx import STOP_POLLING, is_fragment, render
+from lifecycle.work.queue import redis_ok
+from lifecycle.work.runner import LABELS
 
 bp = Blueprint("home", __name__)
 

@@ -15,12 +15,10 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from .. import audit
-from ..enums import DeviceCategory, DeviceStatus, ObligationState
-from ..errors import Conflict, ValidationFailed
-from ..forms import validate
-from ..listing import AnySelect, Filter, ListSpec, SortKey, contains
-from ..models import (
+from lifecycle import audit
+from lifecycle.enums import DeviceCategory, DeviceStatus, ObligationState
+from lifecycle.inventory.refs import require_refs
+from lifecycle.models import (
     DEVICE_SEARCH_TEXT,
     CatalogItem,
     CategoryPolicy,
@@ -35,13 +33,15 @@ from ..models import (
     ServiceContract,
     User,
 )
-from ..records import check_version
-from ..renewals.jobs import schedule_rescan
-from ..renewals.refresh import recompute_device_refresh
-from ..renewals.schedule import aue_month_end, lifespan_for, refresh_due
-from ..sqlfuncs import rowcount
-from ..tenancy import district_filter, scoped, writable_district
-from .refs import require_refs
+from lifecycle.scan.jobs import schedule_rescan
+from lifecycle.scan.refresh import recompute_device_refresh
+from lifecycle.scan.schedule import aue_month_end, lifespan_for, refresh_due
+from lifecycle.sqlfuncs import rowcount
+from lifecycle.tenancy import district_filter, scoped, writable_district
+from lifecycle.web.errors import Conflict, ValidationFailed
+from lifecycle.web.forms import validate
+from lifecycle.web.listing import AnySelect, Filter, ListSpec, SortKey, contains
+from lifecycle.web.records import check_version
 
 EDITABLE = tuple(f for f in DeviceUpdate.model_fields if f != "version")
 # Fields a write may not set to null; text fields read null as empty.

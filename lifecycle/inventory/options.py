@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from ..models import (
+from lifecycle.models import (
     CatalogItem,
     ContractVehicle,
     Device,
@@ -17,7 +17,7 @@ from ..models import (
     User,
     Vendor,
 )
-from ..tenancy import scoped
+from lifecycle.tenancy import scoped
 
 
 @dataclass

@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlmodel import Session
 
-from ..errors import ValidationFailed
-from ..models import CatalogItem, ContractVehicle, School, Vendor
+from lifecycle.models import CatalogItem, ContractVehicle, School, Vendor
+from lifecycle.web.errors import ValidationFailed
 
 
 def check_refs(

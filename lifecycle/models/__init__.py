@@ -1,9 +1,9 @@
 """All table models; importing this module registers every table on the metadata."""
 
-from .audit import AuditEvent
-from .base import NAMING_CONVENTION, UtcDateTime, utcnow
-from .budget import BudgetCap, BudgetPlan, Scenario
-from .catalog import (
+from lifecycle.models.audit import AuditEvent
+from lifecycle.models.base import NAMING_CONVENTION, UtcDateTime, utcnow
+from lifecycle.models.budget import BudgetCap, BudgetPlan, Scenario
+from lifecycle.models.catalog import (
     CatalogItem,
     CatalogItemCreate,
     CatalogItemRead,
@@ -14,7 +14,7 @@ from .catalog import (
     PriceTierBase,
     PriceTierRead,
 )
-from .contracts import (
+from lifecycle.models.contracts import (
     ContractCoveredDevice,
     ServiceContract,
     ServiceContractCreate,
@@ -22,7 +22,7 @@ from .contracts import (
     ServiceContractUpdate,
     TermRecord,
 )
-from .inventory import (
+from lifecycle.models.inventory import (
     DEVICE_SEARCH_TEXT,
     Device,
     DeviceCreate,
@@ -33,9 +33,9 @@ from .inventory import (
     LicenseRead,
     LicenseUpdate,
 )
-from .jobs import JobRecord
-from .obligations import Notification, Obligation, OutboxEmail, Reminder
-from .org import (
+from lifecycle.models.jobs import JobRecord
+from lifecycle.models.obligations import Notification, Obligation, OutboxEmail, Reminder
+from lifecycle.models.org import (
     ApiToken,
     CategoryPolicy,
     Cooperative,
@@ -56,7 +56,7 @@ from .org import (
     VendorRead,
     VendorUpdate,
 )
-from .purchasing import Commitment, PurchaseRound, RoundItem
+from lifecycle.models.purchasing import Commitment, PurchaseRound, RoundItem
 
 __all__ = [
     "DEVICE_SEARCH_TEXT",

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 from sqlmodel import JSON, Field, SQLModel
 
-from .base import created_field
+from lifecycle.models.base import created_field
 
 
 class AuditEvent(SQLModel, table=True):

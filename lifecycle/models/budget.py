@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 from sqlmodel import JSON, Field, SQLModel
 
-from .base import Timestamps, Versioned, money_field
+from lifecycle.models.base import Timestamps, Versioned, money_field
 
 
 class BudgetPlan(Versioned, Timestamps, table=True):

@@ -10,8 +10,14 @@ import sqlalchemy as sa
 from pydantic import model_validator
 from sqlmodel import Field, SQLModel
 
-from ..enums import DeviceCategory, ItemKind, PriceUnit
-from .base import MoneyOut, Timestamps, Versioned, enum_type, money_field
+from lifecycle.enums import DeviceCategory, ItemKind, PriceUnit
+from lifecycle.models.base import (
+    MoneyOut,
+    Timestamps,
+    Versioned,
+    enum_type,
+    money_field,
+)
 
 
 class ContractVehicleBase(SQLModel):

@@ -10,14 +10,14 @@ import sqlalchemy as sa
 from pydantic import field_validator, model_validator
 from sqlmodel import JSON, Field, SQLModel
 
-from ..enums import (
+from lifecycle.enums import (
     AgreementStatus,
     ContractKind,
     CoverageType,
     DeviceCategory,
     RenewalType,
 )
-from .base import (
+from lifecycle.models.base import (
     MoneyOut,
     Timestamps,
     Versioned,
@@ -26,7 +26,7 @@ from .base import (
     money_field,
     pct_field,
 )
-from .org import check_thresholds
+from lifecycle.models.org import check_thresholds
 
 
 class ServiceContractBase(SQLModel):

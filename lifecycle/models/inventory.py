@@ -10,9 +10,15 @@ import sqlalchemy as sa
 from pydantic import field_validator, model_validator
 from sqlmodel import JSON, Field, SQLModel
 
-from ..enums import AgreementStatus, DeviceCategory, DeviceStatus, RenewalType
-from .base import MoneyOut, Timestamps, Versioned, enum_type, money_field
-from .org import check_thresholds
+from lifecycle.enums import AgreementStatus, DeviceCategory, DeviceStatus, RenewalType
+from lifecycle.models.base import (
+    MoneyOut,
+    Timestamps,
+    Versioned,
+    enum_type,
+    money_field,
+)
+from lifecycle.models.org import check_thresholds
 
 
 class DeviceBase(SQLModel):

@@ -8,8 +8,8 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 from sqlmodel import JSON, Field, SQLModel
 
-from ..enums import JobState
-from .base import UtcDateTime, created_field, enum_type
+from lifecycle.enums import JobState
+from lifecycle.models.base import UtcDateTime, created_field, enum_type
 
 
 class JobRecord(SQLModel, table=True):

@@ -9,8 +9,14 @@ from typing import ClassVar
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from ..enums import ObligationKind, ObligationState
-from .base import Timestamps, UtcDateTime, created_field, enum_type, money_field
+from lifecycle.enums import ObligationKind, ObligationState
+from lifecycle.models.base import (
+    Timestamps,
+    UtcDateTime,
+    created_field,
+    enum_type,
+    money_field,
+)
 
 
 class Obligation(Timestamps, table=True):

@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from pydantic import field_validator
 from sqlmodel import JSON, Field, SQLModel
 
-from ..enums import DeviceCategory, Role
-from .base import (
+from lifecycle.enums import DeviceCategory, Role
+from lifecycle.models.base import (
     Timestamps,
     UtcDateTime,
     Versioned,

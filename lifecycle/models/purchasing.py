@@ -9,8 +9,14 @@ from typing import ClassVar
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from ..enums import RoundState
-from .base import Timestamps, UtcDateTime, Versioned, enum_type, money_field
+from lifecycle.enums import RoundState
+from lifecycle.models.base import (
+    Timestamps,
+    UtcDateTime,
+    Versioned,
+    enum_type,
+    money_field,
+)
 
 
 class PurchaseRound(Versioned, Timestamps, table=True):

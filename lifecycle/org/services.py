@@ -10,10 +10,8 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from ..enums import DeviceCategory
-from ..errors import Conflict, NotFound, ValidationFailed
-from ..listing import AnySelect, Filter, ListSpec, SortKey, contains
-from ..models import (
+from lifecycle.enums import DeviceCategory
+from lifecycle.models import (
     ContractVehicle,
     Cooperative,
     Device,
@@ -31,8 +29,10 @@ from ..models import (
     VendorCreate,
     VendorUpdate,
 )
-from ..records import check_version
-from ..tenancy import scoped, writable_district
+from lifecycle.tenancy import scoped, writable_district
+from lifecycle.web.errors import Conflict, NotFound, ValidationFailed
+from lifecycle.web.listing import AnySelect, Filter, ListSpec, SortKey, contains
+from lifecycle.web.records import check_version
 
 SCHOOL_NAME_TAKEN = {"name": "is already the name of another school in your district"}
 VENDOR_NAME_TAKEN = {"name": "is already a vendor"}

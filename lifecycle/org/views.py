@@ -7,13 +7,24 @@ from typing import Any
 
 from flask import Blueprint, Response, request, url_for
 
-from ..auth import get_user, require_roles
-from ..db import get_session
-from ..enums import Role
-from ..errors import Conflict
-from ..forms import form_data, validate
-from ..htmx import render
-from ..listviews import (
+from lifecycle.auth import get_user, require_roles
+from lifecycle.db import get_session
+from lifecycle.enums import Role
+from lifecycle.models import (
+    District,
+    School,
+    SchoolCreate,
+    SchoolUpdate,
+    User,
+    VendorCreate,
+    VendorUpdate,
+)
+from lifecycle.org import services
+from lifecycle.tenancy import get_scoped
+from lifecycle.web.errors import Conflict
+from lifecycle.web.forms import form_data, validate
+from lifecycle.web.htmx import render
+from lifecycle.web.pages import (
     done,
     export_csv,
     is_district_it,
@@ -23,18 +34,7 @@ from ..listviews import (
     require_district_it,
     submit,
 )
-from ..models import (
-    District,
-    School,
-    SchoolCreate,
-    SchoolUpdate,
-    User,
-    VendorCreate,
-    VendorUpdate,
-)
-from ..records import history
-from ..tenancy import get_scoped
-from . import services
+from lifecycle.web.records import history
 
 schools = Blueprint("schools", __name__, url_prefix="/schools")
 vendors = Blueprint("vendors", __name__, url_prefix="/vendors")

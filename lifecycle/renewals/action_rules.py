@@ -13,12 +13,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, Session, SQLModel, col
 
-from .. import audit
-from ..enums import ObligationKind, ObligationState, RenewalType, Role
-from ..errors import Conflict, Forbidden, NotFound
-from ..models import District, Obligation, User, utcnow
-from .jobs import district_today, schedule_rescan
-from .obligations import OPEN_STATES
+from lifecycle import audit
+from lifecycle.enums import ObligationKind, ObligationState, RenewalType, Role
+from lifecycle.models import District, Obligation, User, utcnow
+from lifecycle.scan.jobs import district_today, schedule_rescan
+from lifecycle.scan.obligations import OPEN_STATES
+from lifecycle.web.errors import Conflict, Forbidden, NotFound
 
 ACTIONS = ("acknowledge", "snooze", "renew", "cancel", "replace")
 DEVICE_KINDS = frozenset({ObligationKind.REFRESH, ObligationKind.WARRANTY})

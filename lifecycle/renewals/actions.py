@@ -13,12 +13,10 @@ from typing import Any
 
 from sqlmodel import Session
 
-from ..enums import DeviceStatus, ObligationKind, ObligationState
-from ..errors import Conflict, NotFound, ValidationFailed
-from ..forms import validate
-from ..models import Device, Obligation, User, utcnow
-from ..records import check_version
-from .action_rules import (
+from lifecycle.agreements.renewing import cancel, renew
+from lifecycle.enums import DeviceStatus, ObligationKind, ObligationState
+from lifecycle.models import Device, Obligation, User, utcnow
+from lifecycle.renewals.action_rules import (
     ACTIONS,
     MAX_SNOOZE,
     RenewInput,
@@ -33,7 +31,9 @@ from .action_rules import (
     snapshot,
     today_for,
 )
-from .renewing import cancel, renew
+from lifecycle.web.errors import Conflict, NotFound, ValidationFailed
+from lifecycle.web.forms import validate
+from lifecycle.web.records import check_version
 
 __all__ = [
     "ACTIONS", "MAX_SNOOZE", "RenewInput", "SnoozeInput", "VersionInput", "acknowledge",

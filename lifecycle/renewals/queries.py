@@ -17,17 +17,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from ..enums import DeviceCategory, ObligationKind, ObligationState
-from ..listing import (
-    AnySelect,
-    Filter,
-    ListQuery,
-    ListSpec,
-    SortKey,
-    contains,
-    filtered,
-)
-from ..models import (
+from lifecycle.enums import DeviceCategory, ObligationKind, ObligationState
+from lifecycle.models import (
     Device,
     District,
     License,
@@ -36,10 +27,19 @@ from ..models import (
     ServiceContract,
     User,
 )
-from ..tenancy import district_filter, scoped
-from . import timeline
-from .jobs import district_today
-from .obligations import OPEN_STATES
+from lifecycle.renewals import timeline
+from lifecycle.scan.jobs import district_today
+from lifecycle.scan.obligations import OPEN_STATES
+from lifecycle.tenancy import district_filter, scoped
+from lifecycle.web.listing import (
+    AnySelect,
+    Filter,
+    ListQuery,
+    ListSpec,
+    SortKey,
+    contains,
+    filtered,
+)
 
 KINDS = tuple(k.value for k in ObligationKind)
 

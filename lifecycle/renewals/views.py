@@ -12,17 +12,18 @@ from flask import Blueprint, Response, flash, request, url_for
 from sqlmodel import col, select
 from werkzeug.datastructures import MultiDict
 
-from .. import listing
-from ..auth import get_user
-from ..db import get_session
-from ..enums import ObligationKind, Role
-from ..errors import Conflict, ValidationFailed
-from ..htmx import is_fragment, redirect_to, render
-from ..listviews import parse_list, render_list
-from ..models import District, Obligation, School, User
-from ..tenancy import get_scoped, scoped
-from . import actions, calendar, queries
-from .jobs import start_scan
+from lifecycle.auth import get_user
+from lifecycle.db import get_session
+from lifecycle.enums import ObligationKind, Role
+from lifecycle.models import District, Obligation, School, User
+from lifecycle.notices import calendar
+from lifecycle.renewals import actions, queries
+from lifecycle.scan.jobs import start_scan
+from lifecycle.tenancy import get_scoped, scoped
+from lifecycle.web import listing
+from lifecycle.web.errors import Conflict, ValidationFailed
+from lifecycle.web.htmx import is_fragment, redirect_to, render
+from lifecycle.web.pages import parse_list, render_list
 
 bp = Blueprint("renewals", __name__, url_prefix="/renewals")
 
@@ -280,7 +281,7 @@ def scan() -> Response:
 def calendar_page() -> Response:
     user = get_user()
     return render(
-        "renewals/calendar.html",
+        "notices/calendar.html",
         has_calendar=user.calendar_token_hash is not None,
         feed_url=None,
     )
@@ -294,7 +295,7 @@ def calendar_create() -> Response:
     secret = calendar.create_token(session, user=user)
     session.commit()
     url = url_for("calendar.ics", token=secret, _external=True)
-    response = render("renewals/calendar.html", has_calendar=True, feed_url=url)
+    response = render("notices/calendar.html", has_calendar=True, feed_url=url)
     response.headers["Cache-Control"] = "no-store"
     return response
 

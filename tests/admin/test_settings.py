@@ -12,8 +12,8 @@ from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 from sqlmodel import select
 
-from lifecycle.background import drain, get_redis
 from lifecycle.models import Cooperative, JobRecord
+from lifecycle.work.queue import drain, get_redis
 from tests.api.conftest import fresh, sign_in
 from tests.conftest import htmx
 

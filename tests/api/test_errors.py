@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import select
 
 from lifecycle.models import School, Vendor
-from lifecycle.paging import encode_cursor
+from lifecycle.web.paging import encode_cursor
 from tests.api.conftest import error_of, fresh
 from tests.factories import make_vendor
 

@@ -52,8 +52,8 @@ from playwright.sync_api import (
 )
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from lifecycle.background import EmbeddedWorker
 from lifecycle.db import get_db
+from lifecycle.work.queue import EmbeddedWorker
 from tests.conftest import CI, build_app
 from tests.factories import PASSWORD
 

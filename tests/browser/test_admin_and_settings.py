@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from lifecycle.enums import DeviceCategory, Role
 from lifecycle.models import CategoryPolicy, Device, OutboxEmail, User
-from lifecycle.renewals.refresh import recompute_device_refresh
+from lifecycle.scan.refresh import recompute_device_refresh
 from tests import factories
 from tests.factories import World
 from tests.renewals.test_actions_data import arrange

@@ -23,7 +23,7 @@ from lifecycle.models import (
     ServiceContract,
     TermRecord,
 )
-from lifecycle.renewals.scan import scan_district
+from lifecycle.scan.engine import scan_district
 from tests import factories
 from tests.factories import World
 from tests.renewals.test_actions_data import today_of

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from lifecycle.enums import CoverageType, DeviceCategory, DeviceStatus
 from lifecycle.models import ContractCoveredDevice, Device
-from lifecycle.renewals.refresh import recompute_device_refresh
+from lifecycle.scan.refresh import recompute_device_refresh
 from tests import factories
 from tests.factories import World
 

@@ -22,7 +22,6 @@ from dateutil.relativedelta import relativedelta
 from playwright.sync_api import Locator, Page, expect
 from sqlmodel import Session, col, select
 
-from lifecycle.background import EmbeddedWorker
 from lifecycle.enums import ObligationKind, ObligationState, RenewalType
 from lifecycle.models import (
     Device,
@@ -33,8 +32,9 @@ from lifecycle.models import (
     TermRecord,
     User,
 )
-from lifecycle.renewals.reminders import send_due_reminders
-from lifecycle.renewals.scan import scan_district
+from lifecycle.notices.reminders import send_due_reminders
+from lifecycle.scan.engine import scan_district
+from lifecycle.work.queue import EmbeddedWorker
 from tests import factories
 from tests.factories import World
 from tests.renewals.test_actions_data import today_of

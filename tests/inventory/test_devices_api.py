@@ -17,8 +17,8 @@ from lifecycle.auth import create_token
 from lifecycle.db import get_db
 from lifecycle.enums import DeviceCategory, DeviceStatus, ObligationState
 from lifecycle.models import Device, Obligation, User
-from lifecycle.renewals.jobs import run_scan
-from lifecycle.renewals.refresh import recompute_device_refresh
+from lifecycle.scan.jobs import run_scan
+from lifecycle.scan.refresh import recompute_device_refresh
 from tests.conftest import bearer, build_app
 from tests.factories import World, make_device, make_school
 

@@ -10,9 +10,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session, col, select
 
-from lifecycle.background import get_queue, get_redis
 from lifecycle.enums import CoverageType, DeviceCategory, DeviceStatus
 from lifecycle.models import AuditEvent, ContractCoveredDevice, Device
+from lifecycle.work.queue import get_queue, get_redis
 from tests.conftest import fresh, htmx, text
 from tests.factories import World, make_contract, make_device, make_school
 

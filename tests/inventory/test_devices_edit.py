@@ -12,7 +12,6 @@ import sqlalchemy as sa
 from flask import Flask
 from sqlmodel import Session, col, select
 
-from lifecycle.background import get_queue, get_redis
 from lifecycle.db import get_db
 from lifecycle.enums import (
     CoverageType,
@@ -29,8 +28,9 @@ from lifecycle.models import (
     Obligation,
     User,
 )
-from lifecycle.renewals.jobs import run_scan
-from lifecycle.renewals.refresh import recompute_device_refresh
+from lifecycle.scan.jobs import run_scan
+from lifecycle.scan.refresh import recompute_device_refresh
+from lifecycle.work.queue import get_queue, get_redis
 from tests.conftest import fresh, htmx, sign_in, text
 from tests.factories import (
     World,
@@ -618,9 +618,9 @@ def test_another_districts_device_is_a_404_everywhere(it, db, world):
 
 def test_two_saves_of_the_same_version_cannot_both_win(app, db, world, device):
     """The version claim is a conditional UPDATE: the later save matches no row."""
-    from lifecycle.errors import Conflict
     from lifecycle.inventory.devices import update_device
     from lifecycle.models import DeviceUpdate
+    from lifecycle.web.errors import Conflict
 
     with app.test_request_context():
         first = get_db(app).session()

@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from lifecycle.enums import DeviceCategory, DeviceStatus
 from lifecycle.models import Device
-from lifecycle.renewals.refresh import recompute_device_refresh
+from lifecycle.scan.refresh import recompute_device_refresh
 from tests.conftest import htmx, sign_in, text
 from tests.factories import (
     World,

@@ -12,11 +12,11 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
-from lifecycle import listing
 from lifecycle.enums import DeviceCategory, DeviceStatus
-from lifecycle.errors import ValidationFailed
 from lifecycle.models import Device
-from lifecycle.paging import encode_cursor
+from lifecycle.web import listing
+from lifecycle.web.errors import ValidationFailed
+from lifecycle.web.paging import encode_cursor
 from tests.factories import World, make_device
 from tests.querycount import count_queries
 

@@ -9,12 +9,12 @@ from decimal import Decimal
 import pytest
 from sqlmodel import select
 
-from lifecycle.background import get_queue, get_redis
 from lifecycle.enums import DeviceCategory, ItemKind
-from lifecycle.errors import ValidationFailed
 from lifecycle.models import AuditEvent, CategoryPolicy, Device, District
-from lifecycle.org.policy import parse_thresholds
-from lifecycle.renewals.refresh import recompute_device_refresh
+from lifecycle.org.policy.services import parse_thresholds
+from lifecycle.scan.refresh import recompute_device_refresh
+from lifecycle.web.errors import ValidationFailed
+from lifecycle.work.queue import get_queue, get_redis
 from tests import factories
 from tests.api.conftest import fresh, sign_in
 from tests.conftest import htmx

@@ -14,10 +14,10 @@ from lifecycle.enums import (
     ObligationKind,
     ObligationState,
 )
-from lifecycle.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from lifecycle.models import AuditEvent, License, Obligation, TermRecord
 from lifecycle.renewals import actions
-from lifecycle.renewals.schedule import term
+from lifecycle.scan.schedule import term
+from lifecycle.web.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from tests.renewals.test_actions_data import arrange, find, scan
 
 

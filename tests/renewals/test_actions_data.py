@@ -22,8 +22,8 @@ from lifecycle.models import (
     Obligation,
     ServiceContract,
 )
-from lifecycle.renewals.jobs import district_today
-from lifecycle.renewals.scan import scan_district
+from lifecycle.scan.engine import scan_district
+from lifecycle.scan.jobs import district_today
 from tests import factories
 from tests.conftest import fresh, sign_in  # noqa: F401  (used by the renewals tests)
 from tests.querycount import count_queries  # noqa: F401

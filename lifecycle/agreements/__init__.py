@@ -1,0 +1,1 @@
+"""Licenses and service contracts: term rules, term bookkeeping, the scan's term SQL, pages."""

@@ -1,0 +1,1 @@
+"""Service contracts: coverage, escalation, services and pages."""

@@ -1,0 +1,1 @@
+"""Software licenses: seats, services and pages."""

@@ -1,0 +1,214 @@
+"""The term bookkeeping licenses and service contracts share: today in the district's
+time zone, the recorded term history, rolling tacit terms forward, renewing by hand,
+cancelling and reinstating, and the term view of a detail page.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from lifecycle import audit
+from lifecycle.agreements import rules as terms
+from lifecycle.enums import AgreementStatus, RenewalType
+from lifecycle.models import District, License, ServiceContract, TermRecord, User
+from lifecycle.scan.schedule import escalated_cost, term, term_cost
+from lifecycle.tenancy import writable_district
+from lifecycle.web.errors import Conflict
+from lifecycle.web.records import check_version
+
+Agreement = License | ServiceContract
+
+
+def district_today(session: Session, district_id: int) -> date:
+    """Today in the district's time zone: a term ends at the district's midnight."""
+    with session.no_autoflush:
+        district = session.get(District, district_id)
+    try:
+        zone = ZoneInfo(district.timezone if district else "America/Chicago")
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("America/Chicago")
+    return datetime.now(zone).date()
+
+
+def renewed_through(session: Session, subject: str, ids: list[int]) -> dict[int, int]:
+    """The highest term on record per agreement (term 1 always exists), in one query."""
+    if not ids:
+        return {}
+    stmt = (
+        sa.select(col(TermRecord.subject_id), sa.func.max(col(TermRecord.term_number)))
+        .where(
+            col(TermRecord.subject_type) == subject,
+            col(TermRecord.subject_id).in_(ids),
+        )
+        .group_by(col(TermRecord.subject_id))
+    )
+    found = {int(i): int(n) for i, n in session.execute(stmt).all()}
+    return {i: max(found.get(i, 1), 1) for i in ids}
+
+
+def recorded_terms(session: Session, subject: str, ident: int) -> list[TermRecord]:
+    stmt = (
+        select(TermRecord)
+        .where(
+            col(TermRecord.subject_type) == subject,
+            col(TermRecord.subject_id) == ident,
+        )
+        .order_by(col(TermRecord.term_number))
+    )
+    return list(session.exec(stmt).all())
+
+
+def current_price(obj: Agreement) -> Decimal:
+    if isinstance(obj, License):
+        return obj.seats * obj.price_per_seat
+    return obj.cost_per_period
+
+
+def refresh_terms(
+    session: Session,
+    subject: str,
+    obj: Agreement,
+    *,
+    today: date,
+    previous: int | None = None,
+    reprice: bool = True,
+) -> terms.TermState:
+    """Recompute the stored term fields; roll a tacit agreement into terms it entered.
+
+    When today has moved past the stored term (the nightly scan has not run yet), the
+    new terms are recorded with their prices and a contract's cost escalates, exactly as
+    the scan would, so neither skips nor repeats a renewal.
+    """
+    # One write per change: the version moves once, not at every autoflush.
+    with session.no_autoflush:
+        records = recorded_terms(session, subject, obj.id) if obj.id else []
+    through = max((r.term_number for r in records), default=1)
+    state = terms.apply(obj, today=today, renewed_through=through)
+    rolled = previous is not None and state.number > previous
+    if rolled and obj.renewal_type is RenewalType.TACIT and obj.id is not None:
+        assert previous is not None
+        have = {r.term_number: r for r in records}
+        for k in range(previous + 1, state.number + 1):
+            if reprice and isinstance(obj, ServiceContract):
+                obj.cost_per_period = (
+                    have[k].price
+                    if k in have
+                    else escalated_cost(obj.cost_per_period, obj.escalator_pct, 1)
+                )
+            if k not in have:
+                t = term(*_rules(obj), k)
+                session.add(_record(subject, obj, k, t.start, t.end, None))
+    return state
+
+
+def _rules(obj: Agreement) -> tuple[date, int, int]:
+    return obj.term_start, obj.initial_term_months, obj.renewal_term_months
+
+
+def _record(
+    subject: str, obj: Agreement, k: int, start: date, end: date, user_id: int | None
+) -> TermRecord:
+    assert obj.id is not None
+    return TermRecord(
+        district_id=obj.district_id,
+        subject_type=subject,
+        subject_id=obj.id,
+        term_number=k,
+        start=start,
+        end=end,
+        price=current_price(obj),
+        seats=obj.seats if isinstance(obj, License) else None,
+        recorded_by_id=user_id,
+    )
+
+
+def term_view(session: Session, subject: str, obj: Agreement) -> terms.TermView:
+    """Today's term state, its plain explanation and the term history table."""
+    assert obj.id is not None
+    records = recorded_terms(session, subject, obj.id)
+
+    def price_of(state: terms.TermState, k: int) -> Decimal:
+        if isinstance(obj, ServiceContract):
+            base = min(obj.current_term_number or state.number, state.number)
+            return term_cost(obj.cost_per_period, obj.escalator_pct, base, k)
+        return current_price(obj)
+
+    return terms.view(
+        term_start=obj.term_start,
+        initial_months=obj.initial_term_months,
+        renewal_months=obj.renewal_term_months,
+        renewal_type=obj.renewal_type,
+        notice_days=obj.notice_days,
+        today=district_today(session, obj.district_id),
+        records={r.term_number: terms.Recorded(r.price, r.seats) for r in records},
+        cancelled=obj.status is AgreementStatus.CANCELLED,
+        price_of=price_of,
+    )
+
+
+def renew(
+    session: Session, *, user: User, subject: str, obj: Agreement, version: int | None
+) -> int:
+    """Record that an express agreement was renewed for its next term (or today's)."""
+    writable_district(user, obj.district_id)
+    check_version(obj, version)
+    if obj.renewal_type is not RenewalType.EXPRESS:
+        raise Conflict(
+            "Only an agreement that must be renewed (express) is renewed by hand; "
+            "a tacit one renews by itself and one with no renewal ends."
+        )
+    if obj.status is AgreementStatus.CANCELLED:
+        raise Conflict("This agreement is cancelled; reinstate it first.")
+    today = district_today(session, obj.district_id)
+    assert obj.id is not None
+    through = renewed_through(session, subject, [obj.id])[obj.id]
+    t = terms.renewal_target(
+        term_start=obj.term_start,
+        initial_months=obj.initial_term_months,
+        renewal_months=obj.renewal_term_months,
+        renewed_through=through,
+        today=today,
+    )
+    target = t.number
+    record = _record(subject, obj, target, t.start, t.end, user.id)
+    if isinstance(obj, ServiceContract):
+        current = obj.current_term_number or 1
+        record.price = term_cost(
+            obj.cost_per_period, obj.escalator_pct, current, target
+        )
+    session.add(record)
+    session.flush()
+    terms.apply(obj, today=today, renewed_through=target)
+    audit.record(
+        session,
+        action="renew",
+        entity_type=subject,
+        entity_id=obj.id,
+        district_id=obj.district_id,
+        changes={"renewed_through": [through, target]},
+        summary=f"term {target}: {t.start.isoformat()} – {t.end.isoformat()}",
+    )
+    session.flush()
+    return target
+
+
+def set_cancelled(
+    session: Session,
+    *,
+    user: User,
+    subject: str,
+    obj: Agreement,
+    version: int | None,
+    cancelled: bool,
+) -> None:
+    """Cancel (keeps the record and its history, stops reminders) or reinstate."""
+    writable_district(user, obj.district_id)
+    check_version(obj, version)
+    obj.status = AgreementStatus.CANCELLED if cancelled else AgreementStatus.ACTIVE
+    refresh_terms(session, subject, obj, today=district_today(session, obj.district_id))
+    session.flush()

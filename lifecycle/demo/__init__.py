@@ -1,0 +1,1 @@
+"""The demo cooperative: its districts, people and inventory, seeded once."""

@@ -1,0 +1,1 @@
+"""A district's refresh policy: lifespans, replacements, thresholds, fiscal year."""

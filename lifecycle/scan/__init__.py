@@ -1,0 +1,1 @@
+"""The lifecycle scan: obligations derived set-based from the inventory, and its jobs."""

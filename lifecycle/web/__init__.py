@@ -1,0 +1,1 @@
+"""What every feature's pages share: page or fragment, lists, forms, paging, templating, errors, security headers."""

@@ -1,0 +1,127 @@
+"""Template filters and globals: money, dates, navigation by role."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from flask import Flask, request, url_for
+from flask_login import current_user
+
+from lifecycle.enums import Role
+from lifecycle.money import to_cents
+
+
+def money(value: Decimal | int | str | None, *, cents: bool = True) -> str:
+    """$1,234.50 — money is shown rounded half-up to the cent (DESIGN §3.4)."""
+    if value is None or value == "":
+        return "—"
+    if cents:
+        amount = to_cents(Decimal(value))
+        text = f"{abs(amount):,.2f}"
+    else:
+        amount = Decimal(value).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+        text = f"{abs(amount):,.0f}"
+    return f"-${text}" if amount < 0 else f"${text}"
+
+
+def label(value: Any) -> str:
+    """A human label for an enum member or a snake_case code."""
+    if value is None or value == "":
+        return "—"
+    text = getattr(value, "label", None)
+    if isinstance(text, str):
+        return text
+    raw = getattr(value, "value", value)
+    return str(raw).replace("_", " ").capitalize()
+
+
+def fmt_date(value: date | datetime | None) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        return value.strftime("%b %-d, %Y %H:%M UTC")
+    return value.strftime("%b %-d, %Y")
+
+
+def iso(value: date | datetime | None) -> str:
+    return "" if value is None else value.isoformat()
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    endpoint: str
+    roles: tuple[Role, ...]
+    prefix: str
+
+
+DISTRICT = (Role.DISTRICT_IT, Role.DISTRICT_FINANCE, Role.DISTRICT_VIEWER)
+COOP = (Role.COOP_STAFF, Role.ADMIN)
+NAV: list[NavItem] = [
+    NavItem("Home", "home.index", tuple(Role), "/"),
+    NavItem("Devices", "devices.index", DISTRICT, "/devices"),
+    NavItem("Licenses", "licenses.index", DISTRICT, "/licenses"),
+    NavItem("Contracts", "contracts.index", DISTRICT, "/contracts"),
+    NavItem("Renewals", "renewals.index", DISTRICT, "/renewals"),
+    NavItem("Schools", "schools.index", DISTRICT, "/schools"),
+    NavItem("Catalog", "catalog.index", tuple(Role), "/catalog"),
+    NavItem("Vendors", "vendors.vendor_index", COOP, "/vendors"),
+    NavItem("Policy", "policy.policy_home", (Role.DISTRICT_IT,), "/policy"),
+    NavItem("Users", "admin.users", (Role.ADMIN,), "/admin/users"),
+    NavItem("Districts", "admin.districts", (Role.ADMIN,), "/admin/districts"),
+    NavItem("Activity", "admin.activity", (Role.ADMIN,), "/admin/activity"),
+    NavItem("Settings", "admin.settings", (Role.ADMIN,), "/admin/settings"),
+]
+
+
+def nav_items() -> list[dict[str, Any]]:
+    if not getattr(current_user, "is_authenticated", False):
+        return []
+    role = Role(current_user.role)
+    items = []
+    for item in NAV:
+        if role not in item.roles:
+            continue
+        active = (
+            request.path == "/"
+            if item.prefix == "/"
+            else request.path.startswith(item.prefix)
+        )
+        items.append(
+            {"label": item.label, "url": url_for(item.endpoint), "active": active}
+        )
+    return items
+
+
+def _header_context() -> dict[str, Any]:
+    """The signed-in district user's district name, shown in the header."""
+    if (
+        not getattr(current_user, "is_authenticated", False)
+        or not current_user.district_id
+    ):
+        return {"header_district": None}
+    from lifecycle.db import get_session
+    from lifecycle.models import District
+
+    district = get_session().get(District, current_user.district_id)
+    return {"header_district": district.name if district else None}
+
+
+def init_app(app: Flask) -> None:
+    app.context_processor(_header_context)
+    app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["date"] = fmt_date
+    app.jinja_env.filters["iso"] = iso
+    app.jinja_env.filters["label"] = label
+    app.jinja_env.globals["nav_items"] = nav_items
+    app.jinja_env.globals["Role"] = Role
+    from lifecycle.notices.notify import background_delayed, current_unread
+
+    # Counted only where the bell renders (full pages, out-of-band swaps): one query.
+    app.jinja_env.globals["bell_unread"] = current_unread
+    app.jinja_env.globals["background_delayed"] = background_delayed
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True

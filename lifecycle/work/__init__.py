@@ -1,0 +1,1 @@
+"""Background work: RQ setup and enqueue-after-commit, the job-record runner, mail transport."""
