@@ -36,11 +36,10 @@ def create_app(settings: Settings | None = None, **config: Any) -> Flask:
     from lifecycle.catalog.views import bp as catalog_bp
     from lifecycle.home.views import bp as home_bp
     from lifecycle.inventory.views import bp as devices_bp
-    from lifecycle.notices.calendar import feed as calendar_feed_bp
     from lifecycle.notices.views import bp as notifications_bp
-    from lifecycle.org.policy.views import policy as policy_bp
-    from lifecycle.org.views import schools as schools_bp
-    from lifecycle.org.views import vendors as vendors_bp
+    from lifecycle.org.policy.views import bp as policy_bp
+    from lifecycle.org.schools.views import bp as schools_bp
+    from lifecycle.org.vendors.views import bp as vendors_bp
     from lifecycle.renewals.views import bp as renewals_bp
     from lifecycle.scan import jobs as _scan_jobs  # noqa: F401  (registers the scan job)
     from lifecycle.web import errors, htmx, security, templating
@@ -82,7 +81,6 @@ def create_app(settings: Settings | None = None, **config: Any) -> Flask:
     app.register_blueprint(policy_bp)
     app.register_blueprint(catalog_bp)
     app.register_blueprint(renewals_bp)
-    app.register_blueprint(calendar_feed_bp)
     app.register_blueprint(notifications_bp)
     return app
 

@@ -161,6 +161,14 @@ class ObligationKind(StrEnum):
     CONTRACT_RENEWAL = "contract_renewal"
 
 
+# The obligations that are a license's or a contract's renewal decision.
+RENEWAL_KINDS = frozenset(
+    {ObligationKind.LICENSE_RENEWAL, ObligationKind.CONTRACT_RENEWAL}
+)
+# The obligations about one device: its refresh and its warranty end.
+DEVICE_KINDS = frozenset({ObligationKind.REFRESH, ObligationKind.WARRANTY})
+
+
 class ObligationState(StrEnum):
     UPCOMING = "upcoming"
     NOTIFIED = "notified"

@@ -18,10 +18,9 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from lifecycle.enums import AgreementStatus, ObligationState, RenewalType
+from lifecycle.enums import RENEWAL_KINDS, AgreementStatus, ObligationState, RenewalType
 from lifecycle.models import License, Obligation, ServiceContract, TermRecord, User
 from lifecycle.renewals.action_rules import (
-    RENEWAL_KINDS,
     RenewInput,
     VersionInput,
     audit_action,

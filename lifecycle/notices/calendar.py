@@ -19,19 +19,15 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, url_for
+from flask import url_for
 from sqlmodel import Session, col, select
 from werkzeug.routing import BuildError
 
 from lifecycle import audit
-from lifecycle.auth import public
-from lifecycle.db import get_session
-from lifecycle.models import Obligation, User, utcnow
+from lifecycle.models import Obligation, User
 from lifecycle.renewals.queries import SUBJECT, _joined
 from lifecycle.scan.obligations import OPEN_STATES
 from lifecycle.tenancy import scoped
-
-feed = Blueprint("calendar", __name__)
 
 TOKEN_BYTES = 32
 PAST_DAYS = 90  # keep recent decisions visible; older ones drop out of the feed
@@ -180,7 +176,8 @@ def calendar_text(name: str, events: Iterable[list[str]]) -> str:
     return "".join(fold(line) + "\r\n" for line in lines)
 
 
-def _events(session: Session, user: User, today: date) -> Iterator[list[str]]:
+def events_of(session: Session, user: User, today: date) -> Iterator[list[str]]:
+    """The user's open obligations (recent and upcoming) as calendar events."""
     stmt = (
         scoped(
             _joined(sa.select(Obligation, SUBJECT.label("subject"))),
@@ -254,20 +251,3 @@ def obligation_events(ob: Obligation, subject: str) -> list[list[str]]:
             )
         )
     return events
-
-
-@feed.get("/calendar/<token>.ics")
-@public
-def ics(token: str) -> Response:
-    """The feed itself: no session needed, the secret in the URL is the credential."""
-    session = get_session()
-    user = user_for(session, token)
-    if user is None:
-        abort(404)
-    today = utcnow().date()
-    body = calendar_text("Lifecycle renewals", _events(session, user, today))
-    response = Response(body, mimetype="text/calendar")
-    response.headers["Content-Disposition"] = 'inline; filename="renewals.ics"'
-    response.headers["Cache-Control"] = "private, max-age=900"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response

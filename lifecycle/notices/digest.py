@@ -17,11 +17,10 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from lifecycle.config import Settings
-from lifecycle.enums import ObligationKind, Role
+from lifecycle.enums import RENEWAL_KINDS, ObligationKind, Role
 from lifecycle.models import District, License, Obligation, ServiceContract, User
 from lifecycle.notices.mailing import absolute, write_outbox
 from lifecycle.notices.notify import RENEWALS_LINK, fmt_day, fmt_money, noun
-from lifecycle.notices.reminders import RENEWALS
 from lifecycle.scan.obligations import OPEN_STATES
 
 HORIZON = 90
@@ -66,7 +65,7 @@ class DistrictDigest:
 
     @property
     def upcoming_renewals(self) -> int:
-        return sum(self.by_kind[k].count for k in RENEWALS if k in self.by_kind)
+        return sum(self.by_kind[k].count for k in RENEWAL_KINDS if k in self.by_kind)
 
     @property
     def upcoming(self) -> int:
@@ -141,7 +140,7 @@ def summarise(session: Session, today: date) -> dict[int, DistrictDigest]:
         .where(
             *_open_within(today),
             decide_by >= today,
-            col(Obligation.kind).in_(RENEWALS),
+            col(Obligation.kind).in_(RENEWAL_KINDS),
         )
         .subquery()
     )
@@ -164,7 +163,7 @@ def summarise(session: Session, today: date) -> dict[int, DistrictDigest]:
         .where(
             *_open_within(today),
             decide_by >= today,
-            col(Obligation.kind).not_in(RENEWALS),
+            col(Obligation.kind).not_in(RENEWAL_KINDS),
         )
         .group_by(
             col(Obligation.district_id), col(Obligation.kind), col(Obligation.category)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, cast
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from lifecycle.enums import DeviceCategory, ObligationKind
+from lifecycle.enums import RENEWAL_KINDS, DeviceCategory, ObligationKind
 from lifecycle.models import District, Notification, User, utcnow
 from lifecycle.money import to_cents
 from lifecycle.web.errors import NotFound
@@ -162,12 +162,10 @@ def describe(line: ReminderLine) -> str:
 
 def headline(lines: Iterable[ReminderLine]) -> str:
     """A short title: renewals first, then the biggest device group, then the rest."""
-    from lifecycle.notices.reminders import RENEWALS
-
     items = list(lines)
-    renewals = [line for line in items if line.kind in RENEWALS]
+    renewals = [line for line in items if line.kind in RENEWAL_KINDS]
     devices = sorted(
-        (line for line in items if line.kind not in RENEWALS),
+        (line for line in items if line.kind not in RENEWAL_KINDS),
         key=lambda line: (-line.count, line.decide_by),
     )
     parts = []

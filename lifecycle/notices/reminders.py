@@ -20,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from lifecycle.enums import ObligationKind, ObligationState, Role
+from lifecycle.enums import RENEWAL_KINDS, ObligationKind, ObligationState, Role
 from lifecycle.models import (
     Device,
     District,
@@ -32,6 +32,8 @@ from lifecycle.models import (
     utcnow,
 )
 from lifecycle.models.org import DEFAULT_THRESHOLDS
+from lifecycle.notices.mailing import write_reminder_emails
+from lifecycle.notices.notify import write_reminder_notifications
 from lifecycle.scan.binds import DISTRICT, NOW, TODAY, scan_params
 from lifecycle.sqlfuncs import (
     add_days,
@@ -46,11 +48,10 @@ from lifecycle.sqlfuncs import (
 )
 
 REMINDABLE = (ObligationState.UPCOMING, ObligationState.NOTIFIED)
-RENEWALS = frozenset({ObligationKind.LICENSE_RENEWAL, ObligationKind.CONTRACT_RENEWAL})
 # Which district roles decide which kinds of obligation (DESIGN §3.3).
 ROLE_KINDS: dict[Role, frozenset[ObligationKind]] = {
     Role.DISTRICT_IT: frozenset(ObligationKind),
-    Role.DISTRICT_FINANCE: RENEWALS,
+    Role.DISTRICT_FINANCE: RENEWAL_KINDS,
 }
 
 
@@ -352,9 +353,6 @@ def send_due_reminders(
 
     The caller commits once; e-mail jobs are enqueued only after that commit.
     """
-    from lifecycle.notices.mailing import write_reminder_emails
-    from lifecycle.notices.notify import write_reminder_notifications
-
     thresholds = session.execute(
         sa.select(col(District.reminder_thresholds)).where(
             col(District.id) == district_id

@@ -1,18 +1,20 @@
-"""The reminder bell: the notifications page, marking read, and delivery preferences."""
+"""The reminder bell (the notifications page, marking read, delivery preferences) and
+the personal calendar feed."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, flash, request, url_for
+from flask import Blueprint, Response, abort, flash, request, url_for
 
-from lifecycle.auth import get_user
+from lifecycle.auth import get_user, public
 from lifecycle.db import get_session
-from lifecycle.notices import notify
+from lifecycle.models import utcnow
+from lifecycle.notices import calendar, notify
 from lifecycle.web.htmx import is_fragment, redirect_to, render
 from lifecycle.web.paging import parse_limit
 
-bp = Blueprint("notifications", __name__, url_prefix="/notifications")
+bp = Blueprint("notifications", __name__)
 PAGE_SIZE = 25
 
 
@@ -33,7 +35,7 @@ def _list_context(*, unread_only: bool) -> dict[str, Any]:
     }
 
 
-@bp.get("")
+@bp.get("/notifications")
 def index() -> Response:
     unread_only = request.args.get("show") == "unread"
     return render(
@@ -44,7 +46,7 @@ def index() -> Response:
     )
 
 
-@bp.post("/<int:notification_id>/read")
+@bp.post("/notifications/<int:notification_id>/read")
 def read(notification_id: int) -> Response:
     session = get_session()
     notification = notify.mark_read(session, get_user(), notification_id)
@@ -54,7 +56,7 @@ def read(notification_id: int) -> Response:
     return redirect_to(_back())
 
 
-@bp.post("/read-all")
+@bp.post("/notifications/read-all")
 def read_all() -> Response:
     session = get_session()
     marked = notify.mark_all_read(session, get_user())
@@ -75,7 +77,7 @@ def read_all() -> Response:
     return redirect_to(_back())
 
 
-@bp.route("/preferences", methods=["GET", "POST"])
+@bp.route("/notifications/preferences", methods=["GET", "POST"])
 def preferences() -> Response:
     user = get_user()
     if request.method == "POST":
@@ -96,3 +98,22 @@ def _back() -> str:
     if target.startswith("/notifications") and "//" not in target:
         return target
     return url_for("notifications.index")
+
+
+@bp.get("/calendar/<token>.ics")
+@public
+def calendar_feed(token: str) -> Response:
+    """The feed itself: no session needed, the secret in the URL is the credential."""
+    session = get_session()
+    user = calendar.user_for(session, token)
+    if user is None:
+        abort(404)
+    today = utcnow().date()
+    body = calendar.calendar_text(
+        "Lifecycle renewals", calendar.events_of(session, user, today)
+    )
+    response = Response(body, mimetype="text/calendar")
+    response.headers["Content-Disposition"] = 'inline; filename="renewals.ics"'
+    response.headers["Cache-Control"] = "private, max-age=900"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response

@@ -14,17 +14,20 @@ import sqlalchemy as sa
 from sqlmodel import Field, Session, SQLModel, col
 
 from lifecycle import audit
-from lifecycle.enums import ObligationKind, ObligationState, RenewalType, Role
+from lifecycle.enums import (
+    DEVICE_KINDS,
+    RENEWAL_KINDS,
+    ObligationKind,
+    ObligationState,
+    RenewalType,
+    Role,
+)
 from lifecycle.models import District, Obligation, User, utcnow
 from lifecycle.scan.jobs import district_today, schedule_rescan
 from lifecycle.scan.obligations import OPEN_STATES
 from lifecycle.web.errors import Conflict, Forbidden, NotFound
 
 ACTIONS = ("acknowledge", "snooze", "renew", "cancel", "replace")
-DEVICE_KINDS = frozenset({ObligationKind.REFRESH, ObligationKind.WARRANTY})
-RENEWAL_KINDS = frozenset(
-    {ObligationKind.LICENSE_RENEWAL, ObligationKind.CONTRACT_RENEWAL}
-)
 MAX_SNOOZE = timedelta(days=366)
 AUDIT_FIELDS = ("state", "snoozed_until", "acknowledged_at", "acknowledged_by_id")
 

@@ -294,7 +294,7 @@ def calendar_create() -> Response:
     session = get_session()
     secret = calendar.create_token(session, user=user)
     session.commit()
-    url = url_for("calendar.ics", token=secret, _external=True)
+    url = url_for("notifications.calendar_feed", token=secret, _external=True)
     response = render("notices/calendar.html", has_calendar=True, feed_url=url)
     response.headers["Cache-Control"] = "no-store"
     return response

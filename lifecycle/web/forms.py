@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import types
 import typing
+from collections.abc import Iterable
 from typing import Any, TypeVar
 
+from flask import request
 from pydantic import BaseModel, ValidationError
 from werkzeug.datastructures import MultiDict
 
@@ -79,3 +81,11 @@ def validate(model: type[M], data: dict[str, Any]) -> M:
 
 def parse_form(model: type[M], form: MultiDict[str, str], **kwargs: Any) -> M:
     return validate(model, form_data(model, form, **kwargs))
+
+
+def blanks_clear(form: dict[str, Any], names: Iterable[str]) -> dict[str, Any]:
+    """An emptied optional text field clears it (form_data reads blank as not given)."""
+    for name in names:
+        if name in request.form and not request.form[name].strip():
+            form[name] = ""
+    return form

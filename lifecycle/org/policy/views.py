@@ -15,7 +15,7 @@ from lifecycle.tenancy import get_scoped
 from lifecycle.web.errors import Conflict, Forbidden, ValidationFailed
 from lifecycle.web.htmx import redirect_to, render
 
-policy = Blueprint("policy", __name__)
+bp = Blueprint("policy", __name__)
 
 
 def can_edit(user: User, district: District) -> bool:
@@ -70,7 +70,7 @@ def _policy_page(
     )
 
 
-@policy.get("/policy")
+@bp.get("/policy")
 def policy_home() -> Response:
     """District users see their own district's policy; others choose a district."""
     user = get_user()
@@ -85,12 +85,12 @@ def policy_home() -> Response:
     )
 
 
-@policy.get("/districts/<int:district_id>/policy")
+@bp.get("/districts/<int:district_id>/policy")
 def policy_show(district_id: int) -> Response:
     return _policy_page(get_scoped(get_session(), District, district_id, get_user()))
 
 
-@policy.post("/districts/<int:district_id>/policy")
+@bp.post("/districts/<int:district_id>/policy")
 def policy_save(district_id: int) -> Response:
     user = get_user()
     if Role(user.role) is not Role.DISTRICT_IT:

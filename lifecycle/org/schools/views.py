@@ -1,13 +1,12 @@
-"""Pages for schools (district data) and vendors (cooperative reference data)."""
+"""Pages for a district's schools."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from flask import Blueprint, Response, request, url_for
 
-from lifecycle.auth import get_user, require_roles
+from lifecycle.auth import get_user
 from lifecycle.db import get_session
 from lifecycle.enums import Role
 from lifecycle.models import (
@@ -16,13 +15,11 @@ from lifecycle.models import (
     SchoolCreate,
     SchoolUpdate,
     User,
-    VendorCreate,
-    VendorUpdate,
 )
 from lifecycle.org import services
 from lifecycle.tenancy import get_scoped
 from lifecycle.web.errors import Conflict
-from lifecycle.web.forms import form_data, validate
+from lifecycle.web.forms import blanks_clear, form_data, validate
 from lifecycle.web.htmx import render
 from lifecycle.web.pages import (
     done,
@@ -36,17 +33,7 @@ from lifecycle.web.pages import (
 )
 from lifecycle.web.records import history
 
-schools = Blueprint("schools", __name__, url_prefix="/schools")
-vendors = Blueprint("vendors", __name__, url_prefix="/vendors")
-coop_writers = require_roles(Role.COOP_STAFF, Role.ADMIN)
-
-
-def blanks_clear(form: dict[str, Any], names: Iterable[str]) -> dict[str, Any]:
-    """An emptied optional text field clears it (form_data reads blank as not given)."""
-    for name in names:
-        if name in request.form and not request.form[name].strip():
-            form[name] = ""
-    return form
+bp = Blueprint("schools", __name__, url_prefix="/schools")
 
 
 # --- schools -----------------------------------------------------------------
@@ -64,7 +51,7 @@ def _require_school_edit(user: User) -> None:
     require_district_it(user, "schools")
 
 
-@schools.get("")
+@bp.get("")
 def index() -> Response:
     user = get_user()
     session = get_session()
@@ -89,7 +76,7 @@ def index() -> Response:
     )
 
 
-@schools.get("/export.csv")
+@bp.get("/export.csv")
 def export() -> Response:
     """The current filter as CSV, streamed, with no row cap."""
 
@@ -124,13 +111,13 @@ def _load_school(school_id: int) -> School:
     return get_scoped(get_session(), School, school_id, get_user())
 
 
-@schools.get("/new")
+@bp.get("/new")
 def new() -> Response:
     _require_school_edit(get_user())
     return _school_form(None, {})
 
 
-@schools.post("")
+@bp.post("")
 def create() -> Response:
     user = get_user()
     _require_school_edit(user)
@@ -149,7 +136,7 @@ def create() -> Response:
     )
 
 
-@schools.get("/<int:school_id>")
+@bp.get("/<int:school_id>")
 def detail(school_id: int) -> Response:
     session = get_session()
     user = get_user()
@@ -166,7 +153,7 @@ def detail(school_id: int) -> Response:
     )
 
 
-@schools.get("/<int:school_id>/edit")
+@bp.get("/<int:school_id>/edit")
 def edit(school_id: int) -> Response:
     _require_school_edit(get_user())
     school = _load_school(school_id)
@@ -174,7 +161,7 @@ def edit(school_id: int) -> Response:
     return _school_form(school, values)
 
 
-@schools.post("/<int:school_id>")
+@bp.post("/<int:school_id>")
 def update(school_id: int) -> Response:
     user = get_user()
     _require_school_edit(user)
@@ -207,13 +194,13 @@ def _delete_page(school: School, *, status: int = 200, problem: str = "") -> Res
     )
 
 
-@schools.get("/<int:school_id>/delete")
+@bp.get("/<int:school_id>/delete")
 def confirm_delete(school_id: int) -> Response:
     _require_school_edit(get_user())
     return _delete_page(_load_school(school_id))
 
 
-@schools.post("/<int:school_id>/delete")
+@bp.post("/<int:school_id>/delete")
 def delete(school_id: int) -> Response:
     user = get_user()
     _require_school_edit(user)
@@ -227,111 +214,3 @@ def delete(school_id: int) -> Response:
         return _delete_page(_load_school(school_id), status=409, problem=exc.message)
     session.commit()
     return done(f"{name} deleted.", url_for("schools.index"))
-
-
-# --- vendors -----------------------------------------------------------------
-
-VENDOR_TEXT = ("website", "support_email", "support_phone")
-
-
-def can_edit_vendors(user: User) -> bool:
-    return Role(user.role) in (Role.COOP_STAFF, Role.ADMIN)
-
-
-@vendors.get("")
-def vendor_index() -> Response:
-    user = get_user()
-    spec = services.VENDOR_SPEC
-    query, page, errors = load_list(spec, services.vendor_list_stmt())
-    return render_list(
-        "org/vendors/list.html",
-        errors=errors,
-        page=page,
-        query=query,
-        labels={},
-        can_edit=can_edit_vendors(user),
-    )
-
-
-def _vendor_form(
-    vendor: Any,
-    values: dict[str, Any],
-    *,
-    errors: dict[str, str] | None = None,
-    status: int = 200,
-    conflict: dict[str, Any] | None = None,
-) -> Response:
-    return render(
-        "org/vendors/form.html",
-        "form",
-        status=status,
-        vendor=vendor,
-        values=values,
-        errors=errors or {},
-        conflict=conflict,
-    )
-
-
-@vendors.get("/new")
-@coop_writers
-def vendor_new() -> Response:
-    return _vendor_form(None, {})
-
-
-@vendors.post("")
-@coop_writers
-def vendor_create() -> Response:
-    session = get_session()
-    return submit(
-        lambda: services.create_vendor(
-            session, data=validate(VendorCreate, form_data(VendorCreate, request.form))
-        ),
-        form=_vendor_form,
-        record=None,
-        then=lambda vendor: done(
-            f"Vendor {vendor.name} added.",
-            url_for("vendors.vendor_detail", vendor_id=vendor.id),
-        ),
-    )
-
-
-@vendors.get("/<int:vendor_id>")
-def vendor_detail(vendor_id: int) -> Response:
-    session = get_session()
-    vendor = services.get_vendor(session, vendor_id)
-    return render(
-        "org/vendors/detail.html",
-        vendor=vendor,
-        vehicles=services.vendor_vehicles(session, vendor),
-        events=history(session, entity_type="vendor", entity_id=vendor_id),
-        can_edit=can_edit_vendors(get_user()),
-    )
-
-
-@vendors.get("/<int:vendor_id>/edit")
-@coop_writers
-def vendor_edit(vendor_id: int) -> Response:
-    vendor = services.get_vendor(get_session(), vendor_id)
-    return _vendor_form(vendor, vendor.model_dump())
-
-
-@vendors.post("/<int:vendor_id>")
-@coop_writers
-def vendor_update(vendor_id: int) -> Response:
-    session = get_session()
-    vendor = services.get_vendor(session, vendor_id)
-    form = blanks_clear(
-        form_data(VendorUpdate, request.form, checkboxes=False), VENDOR_TEXT
-    )
-    return submit(
-        lambda: services.update_vendor(
-            session, vendor=vendor, data=validate(VendorUpdate, form)
-        ),
-        form=_vendor_form,
-        record=vendor,
-        reload=lambda: services.get_vendor(session, vendor_id),
-        then=lambda _: done(
-            f"Vendor {vendor.name} saved.",
-            url_for("vendors.vendor_detail", vendor_id=vendor_id),
-        ),
-    )

@@ -1,0 +1,1 @@
+"""A district's schools and sites."""

@@ -1,0 +1,1 @@
+"""Vendors: shared reference data the cooperative keeps."""
