@@ -185,3 +185,13 @@ def init_app(app: Flask) -> None:
             response.headers["HX-Redirect"] = target
             return response
         return redirect(target)
+
+
+def is_district_it(user: User) -> bool:
+    """District IT staff are the ones who change a district's inventory and schools."""
+    return Role(user.role) is Role.DISTRICT_IT
+
+
+def require_district_it(user: User, what: str) -> None:
+    if not is_district_it(user):
+        raise Forbidden(f"Only district IT staff can change {what}.")

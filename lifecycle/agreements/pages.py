@@ -18,7 +18,7 @@ from werkzeug.routing import BuildError
 from lifecycle.agreements import services as agreements
 from lifecycle.agreements import terms as agreement_terms
 from lifecycle.agreements.terms import Agreement
-from lifecycle.auth import get_user
+from lifecycle.auth import get_user, is_district_it, require_district_it
 from lifecycle.db import get_session
 from lifecycle.enums import AgreementStatus, RenewalType
 from lifecycle.inventory.options import options
@@ -26,22 +26,17 @@ from lifecycle.models import User
 from lifecycle.renewals.queries import obligations_of
 from lifecycle.tenancy import get_scoped
 from lifecycle.web import listing
-from lifecycle.web.htmx import is_fragment, redirect_to, render
-from lifecycle.web.pages import (
+from lifecycle.web.edit import (
     done,
-    export_csv,
     form_values,
     form_version,
     inline_field,
-    is_district_it,
-    load_list,
-    render_list,
-    require_district_it,
-    run_bulk,
     same_site_referrer,
     save_field,
     submit,
 )
+from lifecycle.web.htmx import is_fragment, redirect_to, render
+from lifecycle.web.lists import export_csv, load_list, render_list, run_bulk
 from lifecycle.web.records import history
 
 

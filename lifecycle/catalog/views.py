@@ -15,7 +15,7 @@ from lifecycle.enums import DeviceCategory, ItemKind, PriceUnit
 from lifecycle.models import ContractVehicle, Vendor
 from lifecycle.web import listing
 from lifecycle.web.htmx import render
-from lifecycle.web.pages import key_by_sort, load_list, render_list
+from lifecycle.web.lists import key_by_sort, load_list, render_list
 
 bp = Blueprint("catalog", __name__, url_prefix="/catalog")
 

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, request, url_for
 
-from lifecycle.auth import get_user
+from lifecycle.auth import get_user, is_district_it, require_district_it
 from lifecycle.db import get_session
 from lifecycle.enums import DeviceCategory, DeviceStatus
 from lifecycle.inventory import devices as services
@@ -16,23 +16,18 @@ from lifecycle.inventory.options import district_choices, options
 from lifecycle.models import Device, DeviceCreate, DeviceUpdate, User
 from lifecycle.renewals.queries import obligations_of
 from lifecycle.tenancy import get_scoped
-from lifecycle.web.errors import Conflict, ValidationFailed
-from lifecycle.web.forms import form_data, validate
-from lifecycle.web.htmx import is_fragment, redirect_to, render
-from lifecycle.web.pages import (
+from lifecycle.web.edit import (
     done,
-    export_csv,
     form_values,
     form_version,
     inline_field,
-    is_district_it,
-    load_list,
-    render_list,
-    require_district_it,
-    run_bulk,
     save_field,
     submit,
 )
+from lifecycle.web.errors import Conflict, ValidationFailed
+from lifecycle.web.forms import form_data, validate
+from lifecycle.web.htmx import is_fragment, redirect_to, render
+from lifecycle.web.lists import export_csv, load_list, render_list, run_bulk
 from lifecycle.web.records import history
 
 bp = Blueprint("devices", __name__, url_prefix="/devices")

@@ -23,7 +23,7 @@ from lifecycle.tenancy import get_scoped, scoped
 from lifecycle.web import listing
 from lifecycle.web.errors import Conflict, ValidationFailed
 from lifecycle.web.htmx import is_fragment, redirect_to, render
-from lifecycle.web.pages import parse_list, render_list
+from lifecycle.web.lists import parse_list, render_list
 
 bp = Blueprint("renewals", __name__, url_prefix="/renewals")
 

@@ -20,10 +20,10 @@ from lifecycle.models import (
     ServiceContractCreate,
     ServiceContractUpdate,
 )
+from lifecycle.web.edit import done
 from lifecycle.web.errors import Conflict, ValidationFailed
 from lifecycle.web.forms import form_data, validate
 from lifecycle.web.htmx import redirect_to
-from lifecycle.web.pages import done
 
 bp = Blueprint("contracts", __name__, url_prefix="/contracts")
 

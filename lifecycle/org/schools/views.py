@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Response, request, url_for
 
-from lifecycle.auth import get_user
+from lifecycle.auth import get_user, is_district_it, require_district_it
 from lifecycle.db import get_session
 from lifecycle.enums import Role
 from lifecycle.models import (
@@ -18,19 +18,11 @@ from lifecycle.models import (
 )
 from lifecycle.org import services
 from lifecycle.tenancy import get_scoped
+from lifecycle.web.edit import done, submit
 from lifecycle.web.errors import Conflict
 from lifecycle.web.forms import blanks_clear, form_data, validate
 from lifecycle.web.htmx import render
-from lifecycle.web.pages import (
-    done,
-    export_csv,
-    is_district_it,
-    key_by_sort,
-    load_list,
-    render_list,
-    require_district_it,
-    submit,
-)
+from lifecycle.web.lists import export_csv, key_by_sort, load_list, render_list
 from lifecycle.web.records import history
 
 bp = Blueprint("schools", __name__, url_prefix="/schools")

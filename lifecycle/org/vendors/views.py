@@ -15,14 +15,10 @@ from lifecycle.models import (
     VendorUpdate,
 )
 from lifecycle.org import services
+from lifecycle.web.edit import done, submit
 from lifecycle.web.forms import blanks_clear, form_data, validate
 from lifecycle.web.htmx import render
-from lifecycle.web.pages import (
-    done,
-    load_list,
-    render_list,
-    submit,
-)
+from lifecycle.web.lists import load_list, render_list
 from lifecycle.web.records import history
 
 bp = Blueprint("vendors", __name__, url_prefix="/vendors")
