@@ -1,6 +1,6 @@
 """The profiles rows are drawn from: small tables of realistic value combinations.
 
-Each profile is one draw from the demo's distributions (DESIGN §3.2 refresh inputs,
+Each profile is one draw from the demo's distributions (docs/rules.md#device-refresh inputs,
 §3.1 terms): a device's category, model, purchase date, cost, funding, warranty, AUE
 date and status; a license's or contract's product, price and term history. The big
 INSERT … SELECTs (rows.py) pick a profile per row by hashing the row's id.

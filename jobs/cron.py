@@ -1,7 +1,7 @@
 """The periodic schedule, loaded by `lifecycle cron` (exactly one runs) and the embedded worker.
 
 Periodic jobs only find what is due and enqueue idempotent work, so a duplicate tick or a
-second scheduler never duplicates a side effect (DESIGN §4).
+second scheduler never duplicates a side effect (docs/operations.md#periodic-jobs).
 """
 
 from rq import cron

@@ -1,4 +1,4 @@
-"""The `lifecycle` command: a Flask CLI group over create_app (DESIGN §7)."""
+"""The `lifecycle` command: a Flask CLI group over create_app (README.md#command-line)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The closed vocabularies of the domain (DESIGN §2), shared by models, forms and API."""
+"""The closed vocabularies of the domain (docs/rules.md#records-and-vocabularies), shared by models, forms and API."""
 
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ _CATEGORY_LABELS = {
 }
 
 
-# Network equipment that E-Rate Category Two can pay for (DESIGN §3.5).
+# Network equipment that E-Rate Category Two can pay for.
 ERATE_C2_CATEGORIES = frozenset(
     {
         DeviceCategory.NETWORK_SWITCH,
@@ -90,7 +90,7 @@ class DeviceStatus(StrEnum):
         return self.value.replace("_", " ").capitalize()
 
 
-# Devices in these states need no refresh (DESIGN §3.2).
+# Devices in these states need no refresh (docs/rules.md#device-refresh).
 NO_REFRESH_STATUSES = frozenset(
     {DeviceStatus.RETIRED, DeviceStatus.LOST, DeviceStatus.ON_ORDER}
 )

@@ -1,4 +1,4 @@
-"""Money in Decimal with cents, rounded half-up only at the end (DESIGN §3.4).
+"""Money in Decimal with cents, rounded half-up only at the end (docs/rules.md#money).
 
 Pure: no database or Flask imports. Floats are refused everywhere, because a float
 amount has already lost cents before we see it.

@@ -1,4 +1,4 @@
-"""District isolation (DESIGN §3.7): every query for district data goes through here.
+"""District isolation (docs/rules.md#tenancy-and-access): every query for district data goes through here.
 
 District users see only their own district; cooperative staff and administrators read
 across districts. Anything outside the caller's scope answers 404, never 403, so ids

@@ -1,7 +1,7 @@
 """Deployment files say what they mean: compose topology, the image's app, README.
 
 docker-compose.yml is never run here (no Docker engine in CI); `docker-compose config`
-validates and renders it, and the rendered file is checked for the rules of DESIGN §4.
+validates and renders it, and the rendered file is checked for the rules of docs/operations.md#processes.
 Without docker-compose these tests skip, except with CI=true, where they fail.
 """
 

@@ -1,4 +1,4 @@
-"""District isolation (DESIGN §3.7): walk EVERY registered route as a district user.
+"""District isolation (docs/rules.md#tenancy-and-access): walk EVERY registered route as a district user.
 
 Each URL parameter names the kind of record it addresses. Filled with another district's
 record, a route must answer 404 (or 403 where the role may not use the route at all), must

@@ -1,4 +1,4 @@
-"""The one scoping helper every district query goes through (DESIGN §3.7)."""
+"""The one scoping helper every district query goes through (docs/rules.md#tenancy-and-access)."""
 
 from __future__ import annotations
 

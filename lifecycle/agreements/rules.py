@@ -1,4 +1,4 @@
-"""Stored term fields of licenses and contracts (DESIGN §3.1). Pure: no DB, no Flask.
+"""Stored term fields of licenses and contracts (docs/rules.md#terms-and-renewal-dates). Pure: no DB, no Flask.
 
 `derive` turns an agreement's term rules and today's date into what we store for lists,
 filters and reminders: the current term (number, start, end), the decide-by date and the

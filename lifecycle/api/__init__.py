@@ -1,4 +1,4 @@
-"""The JSON API, /api/v1 (DESIGN §6): bearer tokens, JSON errors, cursor pages."""
+"""The JSON API, /api/v1 (docs/architecture.md#the-json-api): bearer tokens, JSON errors, cursor pages."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""API resources for licenses and service contracts (DESIGN §6).
+"""API resources for licenses and service contracts (docs/architecture.md#the-json-api).
 
 Responses carry exactly the fields §6 lists; requests are validated by the same
 Create/Update models the HTML forms use, and the same services do the writing.

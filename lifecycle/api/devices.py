@@ -1,4 +1,4 @@
-"""The `devices` API resource (DESIGN §6): list with filters and cursor, get, create,
+"""The `devices` API resource (docs/architecture.md#the-json-api): list with filters and cursor, get, create,
 patch with `version`, delete.
 
 Requests are validated by DeviceCreate/DeviceUpdate, the models the HTML forms use, and
@@ -40,7 +40,7 @@ from lifecycle.web.forms import validate
 
 
 class DeviceResource(BaseModel):
-    """A device as the API shows it: the DESIGN §6 fields, then read-only extras."""
+    """A device as the API shows it: the documented fields, then read-only extras."""
 
     id: int
     district_id: int

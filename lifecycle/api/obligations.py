@@ -1,4 +1,4 @@
-"""API resources for obligations (DESIGN §6): list, get, and the actions on one.
+"""API resources for obligations (docs/architecture.md#the-json-api): list, get, and the actions on one.
 
 Obligations are derived by the scan, so they are never created or edited field by field;
 the actions are the same services the renewals page uses. Actions that change the
@@ -35,7 +35,7 @@ from lifecycle.tenancy import get_scoped, scoped
 
 
 class ObligationRead(BaseModel):
-    """An obligation as the API shows it: exactly the fields of DESIGN §6."""
+    """An obligation as the API shows it: exactly the documented fields."""
 
     id: int
     district_id: int
@@ -72,7 +72,7 @@ FILTERS = [
     QueryParam("subject_type", str, "device | license | contract"),
     QueryParam("subject_id", int),
     QueryParam("fiscal_year", int),
-    # `due_before` / `due_after` filter due_date (the names DESIGN §6 uses).
+    # `due_before` / `due_after` filter due_date (field-named filters, docs/architecture.md#the-json-api).
     QueryParam("due_before", date, "due_date strictly before this date"),
     QueryParam("due_after", date, "due_date on or after this date"),
     *date_range("decide_by"),

@@ -1,1 +1,1 @@
-"""Budget: fiscal years and the multi-year forecast (DESIGN §3.4, §3.5)."""
+"""Budget: fiscal years and the multi-year forecast (docs/rules.md#fiscal-years)."""

@@ -1,4 +1,4 @@
-"""Fiscal years and E-Rate funding years (DESIGN §3.4). Pure: no database or Flask.
+"""Fiscal years and E-Rate funding years (docs/rules.md#fiscal-years). Pure: no database or Flask.
 
 Two naming conventions exist and both are needed:
 - a district's fiscal year is named by the calendar year in which it ENDS

@@ -144,7 +144,7 @@ class RefreshInfo:
 
 
 def refresh_info(session: Session, device: Device) -> RefreshInfo:
-    """The device's refresh date and why (DESIGN §3.2): lifespan, AUE or explicit EOL."""
+    """The device's refresh date and why (docs/rules.md#device-refresh): lifespan, AUE or explicit EOL."""
     policy = session.exec(
         select(CategoryPolicy.lifespan_months).where(
             col(CategoryPolicy.district_id) == device.district_id,
@@ -197,7 +197,7 @@ def _catalog_defaults(
 
 
 def _normalize(values: dict[str, Any]) -> None:
-    """An AUE is a month: the device gets updates until its last day (DESIGN §3.2)."""
+    """An AUE is a month: the device gets updates until its last day (docs/rules.md#device-refresh)."""
     aue = values.get("aue_date")
     if isinstance(aue, date):
         values["aue_date"] = aue_month_end(aue.year, aue.month)

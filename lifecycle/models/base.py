@@ -58,7 +58,7 @@ class UtcDateTime(sa.types.TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-# Money in read models: a string with exactly two decimals in JSON ("1234.50", DESIGN §6).
+# Money in read models: a string with exactly two decimals in JSON ("1234.50", docs/architecture.md#the-json-api).
 MoneyOut = Annotated[
     Decimal, PlainSerializer(lambda d: f"{d:.2f}", return_type=str, when_used="json")
 ]
@@ -86,7 +86,7 @@ def enum_type(enum_cls: type[StrEnum], length: int = 24) -> StrEnumType:
 
 
 def money_field(*, default: Decimal | None = None, nullable: bool = False) -> Any:
-    """A NUMERIC(14,2) money column (DESIGN §3.4)."""
+    """A NUMERIC(14,2) money column (docs/rules.md#money)."""
     return Field(
         default=default,
         max_digits=14,
@@ -114,7 +114,7 @@ def updated_field() -> Any:
 
 
 class Versioned(SQLModel):
-    """Optimistic locking: every write sends the version it read (DESIGN §6)."""
+    """Optimistic locking: every write sends the version it read (docs/architecture.md#the-json-api)."""
 
     version: int = Field(default=1, nullable=False)
 

@@ -63,7 +63,7 @@ DEVICE_SEARCH_TEXT = (
 
 
 class Device(DeviceBase, Versioned, Timestamps, table=True):
-    """One physical asset of a district (DESIGN §2), with its computed refresh date."""
+    """One physical asset of a district (docs/rules.md#records-and-vocabularies), with its computed refresh date."""
 
     __tablename__: ClassVar[str] = "devices"
     __table_args__ = (
@@ -93,7 +93,7 @@ class Device(DeviceBase, Versioned, Timestamps, table=True):
     vehicle_id: int | None = Field(
         default=None, foreign_key="contract_vehicles.id", index=True
     )
-    # Derived by the lifecycle engine from lifespan, AUE and EOL (DESIGN §3.2);
+    # Derived by the lifecycle engine from lifespan, AUE and EOL (docs/rules.md#device-refresh);
     # stored so lists can filter and sort on it with an index.
     refresh_due: date | None = None
     refresh_reason: str = Field(default="", max_length=16)
@@ -181,7 +181,7 @@ class LicenseBase(SQLModel):
 
 
 class License(LicenseBase, Versioned, Timestamps, table=True):
-    """A software entitlement of a district: seats for a term that renews (DESIGN §3.1)."""
+    """A software entitlement of a district: seats for a term that renews (docs/rules.md#terms-and-renewal-dates)."""
 
     __tablename__: ClassVar[str] = "licenses"
     __table_args__ = (
@@ -200,7 +200,7 @@ class License(LicenseBase, Versioned, Timestamps, table=True):
     status: AgreementStatus = Field(
         default=AgreementStatus.ACTIVE, sa_type=enum_type(AgreementStatus, 16)
     )
-    # Derived from the original term start (DESIGN §3.1); stored for lists and filters.
+    # Derived from the original term start (docs/rules.md#terms-and-renewal-dates); stored for lists and filters.
     current_term_number: int | None = None
     # The term whose end is the open renewal decision: the current term, a later one
     # once a tacit notice date has passed, or the last term renewed ahead (express).

@@ -20,7 +20,7 @@ from lifecycle.models.base import (
 
 
 class Obligation(Timestamps, table=True):
-    """A computed refresh, warranty end or renewal (DESIGN §2); derived by the scan.
+    """A computed refresh, warranty end or renewal (docs/rules.md#obligations); derived by the scan.
 
     `district_id`, `school_id` and `catalog_item_id` are copies the scan takes from its
     subjects (whose own foreign keys were checked) and carry no foreign key of their

@@ -143,7 +143,7 @@ class DistrictRead(DistrictBase):
 
 
 class CategoryPolicy(SQLModel, table=True):
-    """A district's refresh policy for one device category (DESIGN §3.2)."""
+    """A district's refresh policy for one device category (docs/rules.md#device-refresh)."""
 
     __tablename__: ClassVar[str] = "category_policies"
     __table_args__ = (sa.UniqueConstraint("district_id", "category"),)

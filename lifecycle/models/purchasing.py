@@ -20,7 +20,7 @@ from lifecycle.models.base import (
 
 
 class PurchaseRound(Versioned, Timestamps, table=True):
-    """A cooperative buying event: items, a need window and a commitment window (DESIGN §3.6)."""
+    """A cooperative buying event: items, a need window and a commitment window."""
 
     __tablename__: ClassVar[str] = "purchase_rounds"
     id: int | None = Field(default=None, primary_key=True)

@@ -1,4 +1,4 @@
-"""The weekly digest (DESIGN §3.3): one e-mail per person who wants it, once a week.
+"""The weekly digest (docs/rules.md#reminders): one e-mail per person who wants it, once a week.
 
 District staff get their district's decisions due in the next 30 and 90 days and what
 is overdue; cooperative staff get the count of upcoming decisions per member district.

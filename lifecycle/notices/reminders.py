@@ -1,4 +1,4 @@
-"""Reminders after each scan (DESIGN §3.3): once per obligation, term and threshold.
+"""Reminders after each scan (docs/rules.md#reminders): once per obligation, term and threshold.
 
 Set-based: one INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING per distinct list of
 thresholds picks, for every open obligation, only the most urgent threshold now due (a
@@ -48,7 +48,7 @@ from lifecycle.sqlfuncs import (
 )
 
 REMINDABLE = (ObligationState.UPCOMING, ObligationState.NOTIFIED)
-# Which district roles decide which kinds of obligation (DESIGN §3.3).
+# Which district roles decide which kinds of obligation (docs/rules.md#reminders).
 ROLE_KINDS: dict[Role, frozenset[ObligationKind]] = {
     Role.DISTRICT_IT: frozenset(ObligationKind),
     Role.DISTRICT_FINANCE: RENEWAL_KINDS,

@@ -1,1 +1,2 @@
-"""Renewals: license and contract terms, decide-by dates and reminders (DESIGN §3.1)."""
+"""Renewals: the pages where a district works its obligations — the timeline, the list
+and the actions on one (acknowledge, snooze, renew, cancel, replace)."""

@@ -1,6 +1,6 @@
 """What the obligation actions share: who may act, their inputs, guards and audit events.
 
-Who may act (DESIGN §1): district IT on device obligations (refresh, warranty); district IT
+Who may act (docs/rules.md#obligation-states-and-actions): district IT on device obligations (refresh, warranty); district IT
 or finance on license and contract renewals; viewers and cooperative staff read only.
 """
 

@@ -1,4 +1,4 @@
-"""The lifecycle scan of one district: terms, refresh dates, then obligations (DESIGN §4).
+"""The lifecycle scan of one district: terms, refresh dates, then obligations (docs/architecture.md#the-scan-is-set-based-sql).
 
 Set-based from start to end and idempotent: running it twice changes nothing the second
 time, so a retried job, a duplicate tick or a second worker is harmless.

@@ -1,4 +1,4 @@
-"""Obligations derived from the inventory by set-based SQL (DESIGN §2, §3.2–3.4).
+"""Obligations derived from the inventory by set-based SQL (docs/rules.md#obligations).
 
 One INSERT … SELECT … ON CONFLICT DO UPDATE per kind creates or updates every obligation of
 a district; UPDATE statements close the ones whose subject no longer needs a decision.

@@ -1,4 +1,4 @@
-"""Set-based refresh dates for devices (DESIGN §3.2), computed in SQL over whole tables."""
+"""Set-based refresh dates for devices (docs/rules.md#device-refresh), computed in SQL over whole tables."""
 
 from __future__ import annotations
 

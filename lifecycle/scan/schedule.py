@@ -1,4 +1,4 @@
-"""Term, decide-by, refresh and reminder dates (DESIGN §3.1–3.3). Pure: no DB, no Flask.
+"""Term, decide-by, refresh and reminder dates (docs/rules.md). Pure: no DB, no Flask.
 
 Conventions, pinned by tests/renewals/test_schedule.py:
 - Every term boundary is computed from the ORIGINAL start date; one term end is never

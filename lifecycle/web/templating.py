@@ -15,7 +15,7 @@ from lifecycle.money import to_cents
 
 
 def money(value: Decimal | int | str | None, *, cents: bool = True) -> str:
-    """$1,234.50 — money is shown rounded half-up to the cent (DESIGN §3.4)."""
+    """$1,234.50 — money is shown rounded half-up to the cent (docs/rules.md#money)."""
     if value is None or value == "":
         return "—"
     if cents:

@@ -1,4 +1,4 @@
-"""Background jobs on RQ (DESIGN §4).
+"""Background jobs on RQ (docs/architecture.md#background-jobs).
 
 Production: RQ workers (`lifecycle worker`) and one cron scheduler (`lifecycle cron`) on
 Redis. Embedded default: fakeredis (with Lua, for RQ's unique enqueue) and one in-process

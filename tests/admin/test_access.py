@@ -1,4 +1,4 @@
-"""Only administrators reach the administration pages (DESIGN §1)."""
+"""Only administrators reach the administration pages (docs/rules.md#tenancy-and-access)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The service-contracts API (DESIGN §6): fields, filters, writes, conflicts, access."""
+"""The service-contracts API (docs/architecture.md#the-json-api): fields, filters, writes, conflicts, access."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from tests.agreements.test_licenses import today_in
 from tests.conftest import fresh
 from tests.factories import make_contract
 
-# DESIGN §6, word for word.
+# The API's field list (docs/architecture.md#the-json-api), word for word.
 FIELDS = {
     "id",
     "district_id",

@@ -1,4 +1,4 @@
-"""The licenses API (DESIGN §6): fields, filters, pages, writes, conflicts, access."""
+"""The licenses API (docs/architecture.md#the-json-api): fields, filters, pages, writes, conflicts, access."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from tests.agreements.test_licenses import today_in
 from tests.conftest import fresh
 from tests.factories import make_license, make_school
 
-# DESIGN §6, word for word.
+# The API's field list (docs/architecture.md#the-json-api), word for word.
 FIELDS = {
     "id",
     "district_id",

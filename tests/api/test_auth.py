@@ -1,4 +1,4 @@
-"""Bearer-token authentication of the JSON API (DESIGN §6)."""
+"""Bearer-token authentication of the JSON API (docs/architecture.md#the-json-api)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""JSON errors of the API: validation, not found, conflicts, bad paging (DESIGN §6)."""
+"""JSON errors of the API: validation, not found, conflicts, bad paging (docs/architecture.md#the-json-api)."""
 
 from __future__ import annotations
 

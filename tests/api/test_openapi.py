@@ -1,4 +1,4 @@
-"""The OpenAPI 3.1 document is public and kept true (DESIGN §6)."""
+"""The OpenAPI 3.1 document is public and kept true (docs/architecture.md#the-json-api)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Cursor pages and field-named filters of API lists (DESIGN §6)."""
+"""Cursor pages and field-named filters of API lists (docs/architecture.md#the-json-api)."""
 
 from __future__ import annotations
 

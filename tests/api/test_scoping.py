@@ -1,4 +1,4 @@
-"""Who sees and changes what through the API (DESIGN §1, §3.7)."""
+"""Who sees and changes what through the API (docs/rules.md#tenancy-and-access)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Worked examples for fiscal years and E-Rate funding years (DESIGN §3.4)."""
+"""Worked examples for fiscal years and E-Rate funding years (docs/rules.md#fiscal-years)."""
 
 from __future__ import annotations
 

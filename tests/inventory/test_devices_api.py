@@ -1,4 +1,4 @@
-"""The `devices` API resource (DESIGN §6): fields, filters, cursor pages, writes with
+"""The `devices` API resource (docs/architecture.md#the-json-api): fields, filters, cursor pages, writes with
 `version`, errors, and who may do what."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from lifecycle.scan.refresh import recompute_device_refresh
 from tests.conftest import bearer, build_app
 from tests.factories import World, make_device, make_school
 
-# DESIGN §6, in order; refresh_due is read-only.
+# The API's field list (docs/architecture.md#the-json-api), in order; refresh_due is read-only.
 SECTION_6 = [
     "id", "district_id", "school_id", "asset_tag", "serial", "model", "catalog_item_id",
     "category", "status", "purchase_date", "purchase_cost", "funding_source",

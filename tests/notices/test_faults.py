@@ -1,4 +1,4 @@
-"""Faults (DESIGN §3.3, §4): killed workers, racing workers and ticks, Redis and SMTP down.
+"""Faults (docs/operations.md#what-survives-what): killed workers, racing workers and ticks, Redis and SMTP down.
 
 The worker tests start real RQ worker processes on the test's database and Redis, so they
 need a Redis server shared between processes: with LIFECYCLE_TEST_REDIS_URL unset they are

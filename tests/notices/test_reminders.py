@@ -1,4 +1,4 @@
-"""Reminders after the scan (DESIGN §3.3): worked examples through the real scan."""
+"""Reminders after the scan (docs/rules.md#reminders): worked examples through the real scan."""
 
 from __future__ import annotations
 

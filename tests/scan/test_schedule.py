@@ -1,4 +1,4 @@
-"""Worked examples for term, decide-by, refresh and reminder dates (DESIGN §3.1–3.3)."""
+"""Worked examples for term, decide-by, refresh and reminder dates (docs/rules.md)."""
 
 from __future__ import annotations
 

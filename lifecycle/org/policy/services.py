@@ -1,7 +1,8 @@
 """A district's planning policy: lifespan and replacement per category, and settings.
 
 The settings page edits the District fields that drive reminders, fiscal years and the
-forecast (DESIGN §2, §3.3, §3.4) together with the CategoryPolicy rows (§3.2). The whole
+forecast (docs/rules.md#reminders, docs/rules.md#fiscal-years) together with the CategoryPolicy rows
+(docs/rules.md#device-refresh). The whole
 page is guarded by the district's `version`: any saved change, to a category too, moves
 it on, so a stale form answers 409. A lifespan change recomputes the refresh dates of
 that category's devices in the same transaction.
@@ -343,7 +344,7 @@ def category_rows(session: Session, district: District) -> list[CategoryRow]:
 
 
 def fy_example(start_month: int, today: date) -> dict[str, Any]:
-    """The fiscal year containing today, and the July worked example (DESIGN §3.4)."""
+    """The fiscal year containing today, and the July worked example (docs/rules.md#fiscal-years)."""
     fy = fiscal_year(today, start_month)
     first, last = fiscal_year_bounds(fy, start_month)
     return {"month": MONTHS[start_month - 1], "fy": fy, "first": first, "last": last}
