@@ -86,11 +86,6 @@ def require_roles(*roles: Role) -> Callable[[F], F]:
     return decorator
 
 
-ALL_ROLES = tuple(Role)
-DISTRICT_WRITERS = (Role.DISTRICT_IT,)
-FINANCE_WRITERS = (Role.DISTRICT_FINANCE, Role.DISTRICT_IT)
-
-
 def new_token_secret() -> str:
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
 

@@ -51,27 +51,6 @@ def to_cents(value: Amount) -> Decimal:
         return _dec(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def parse_money(text: str) -> Decimal:
-    """Parse a typed or imported amount such as "1234.5", "$1,234.50" or " 1234 "."""
-    raw = text.strip()
-    if not raw:
-        raise ValueError("amount is empty: enter an amount like 1234.50")
-    bare = raw.replace("$", "").replace(" ", "")
-    if bare.startswith("-") or (bare.startswith("(") and bare.endswith(")")):
-        raise ValueError(f"amount must not be negative: {raw!r}")
-    match = _AMOUNT.fullmatch(raw)
-    if match is None or (match["whole"] is None and match["frac"] is None):
-        raise ValueError(f"not an amount: {raw!r} (enter an amount like 1234.50)")
-    frac = match["frac"] or ""
-    if len(frac) > 2:
-        raise ValueError(f"amount can have at most 2 decimals (cents): {raw!r}")
-    whole = (match["whole"] or "0").replace(",", "")
-    amount = Decimal(f"{whole}.{frac or '0'}").quantize(CENT)
-    if amount > MAX_AMOUNT:
-        raise ValueError(f"amount is too large: {raw!r}")
-    return amount
-
-
 def growth_factor(rate_pct: Amount, periods: int) -> Decimal:
     """(1 + rate_pct/100)^periods at full precision: compounding without rounding."""
     if periods < 0:
@@ -87,31 +66,3 @@ def inflate(price: Amount, rate_pct: Amount, years: int) -> Decimal:
     """price × (1 + rate_pct/100)^years, rounded half-up to the cent at the end."""
     with localcontext(_wide()):
         return to_cents(_dec(price, "price") * growth_factor(rate_pct, years))
-
-
-def lease_payment(principal: Amount, rate_pct: Amount, n: int) -> Decimal:
-    """One of n equal annual payments on P: P·r / (1 − (1+r)^−n); r = 0 → P/n."""
-    if n < 1:
-        raise ValueError(f"a lease needs at least 1 payment, got {n}")
-    with localcontext(_wide()):
-        p = _dec(principal, "principal")
-        r = _dec(rate_pct, "rate_pct") / 100
-        if r < 0:
-            raise ValueError(f"rate_pct must not be negative, got {rate_pct}")
-        if r == 0:
-            return to_cents(p / n)
-        return to_cents(p * r / (1 - (1 + r) ** -n))
-
-
-def split_evenly(total: Amount, n: int) -> list[Decimal]:
-    """Split a cent amount into n parts that sum exactly to it; spare cents go first."""
-    if n < 1:
-        raise ValueError(f"cannot split into {n} parts")
-    amount = _dec(total, "total")
-    if amount != amount.quantize(CENT):
-        raise ValueError(f"total must be whole cents, got {total}")
-    cents = int(amount * 100)
-    sign = -1 if cents < 0 else 1
-    share, spare = divmod(abs(cents), n)
-    parts = [share + 1] * spare + [share] * (n - spare)
-    return [(Decimal(sign * part) / 100).quantize(CENT) for part in parts]

@@ -60,8 +60,3 @@ def writable_district(user: User, district_id: int | None = None) -> int:
     if district_id is not None and district_id != user.district_id:
         raise NotFound()
     return user.district_id
-
-
-def visible_district_ids(session: Session, user: User) -> list[int]:
-    stmt = scoped(select(District.id), District, user)
-    return [i for i in session.exec(stmt).all() if i is not None]

@@ -255,28 +255,6 @@ def needs_refresh(status: DeviceStatus) -> bool:
     return DeviceStatus(status) not in NO_REFRESH_STATUSES
 
 
-def can_defer_refresh(
-    due: date,
-    aue_date: date | None,
-    new_date: date,
-    *,
-    max_deferral_months: int | None = None,
-) -> bool:
-    """Whether a refresh due on `due` may move to new_date.
-
-    Never past the AUE date, nor past the maximum deferral when one is given.
-
-    Moving a refresh earlier is always allowed.
-    """
-    if new_date <= due:
-        return True
-    if aue_date is not None and new_date > aue_date:
-        return False
-    return max_deferral_months is None or new_date <= due + relativedelta(
-        months=max_deferral_months
-    )
-
-
 def warranty_due(warranty_end: date | None, status: DeviceStatus) -> date | None:
     """The warranty obligation's due date: the warranty end, for devices in use."""
     if warranty_end is None or not needs_refresh(status):

@@ -7,12 +7,8 @@ from datetime import date, timedelta
 import pytest
 
 from lifecycle.budget.fiscal import (
-    cost_fiscal_year,
-    erate_funding_year,
-    erate_funding_year_bounds,
     fiscal_year,
     fiscal_year_bounds,
-    fiscal_years_ahead,
 )
 
 D = date
@@ -84,58 +80,3 @@ def test_invalid_start_month_is_refused(start_month: int) -> None:
         fiscal_year(D(2026, 7, 1), start_month)
     with pytest.raises(ValueError, match="start_month"):
         fiscal_year_bounds(2027, start_month)
-
-
-@pytest.mark.parametrize(
-    ("d", "expected"),
-    [
-        # E-Rate FY2026 = 1 Jul 2026 – 30 Jun 2027 (named by the year it starts).
-        (D(2026, 6, 30), 2025),
-        (D(2026, 7, 1), 2026),
-        (D(2027, 6, 30), 2026),
-        (D(2027, 7, 1), 2027),
-    ],
-)
-def test_erate_funding_year_is_named_by_the_year_it_starts(
-    d: date, expected: int
-) -> None:
-    assert erate_funding_year(d) == expected
-
-
-def test_erate_and_district_names_differ_by_one_for_a_july_start() -> None:
-    assert erate_funding_year_bounds(2026) == fiscal_year_bounds(2027, 7)
-    assert erate_funding_year_bounds(2026) == (D(2026, 7, 1), D(2027, 6, 30))
-
-
-@pytest.mark.parametrize(
-    ("today", "d", "start_month", "expected"),
-    [
-        (D(2026, 8, 1), D(2027, 6, 30), 7, 0),  # same FY2027
-        (D(2026, 8, 1), D(2027, 7, 1), 7, 1),
-        (D(2026, 8, 1), D(2030, 1, 15), 7, 3),  # FY2030
-        (D(2026, 8, 1), D(2025, 1, 1), 7, 0),  # overdue counts now
-        (D(2026, 12, 31), D(2027, 1, 1), 1, 1),
-        (D(2026, 9, 30), D(2026, 10, 1), 10, 1),
-    ],
-)
-def test_fiscal_years_ahead(
-    today: date, d: date, start_month: int, expected: int
-) -> None:
-    assert fiscal_years_ahead(today, d, start_month) == expected
-
-
-@pytest.mark.parametrize(
-    ("due", "today", "start_month", "expected"),
-    [
-        (D(2028, 9, 1), D(2026, 8, 1), 7, 2029),
-        (D(2027, 6, 30), D(2026, 8, 1), 7, 2027),
-        (D(2025, 3, 1), D(2026, 8, 1), 7, 2027),  # overdue → current FY
-        (D(2026, 7, 31), D(2026, 8, 1), 7, 2027),
-        (D(2026, 6, 30), D(2026, 7, 1), 7, 2027),  # overdue across the FY boundary
-        (D(2026, 12, 31), D(2027, 2, 1), 1, 2027),
-    ],
-)
-def test_cost_falls_in_the_due_dates_fiscal_year_or_now_if_overdue(
-    due: date, today: date, start_month: int, expected: int
-) -> None:
-    assert cost_fiscal_year(due, today, start_month) == expected

@@ -14,7 +14,6 @@ from lifecycle.scan.schedule import (
     RefreshDue,
     Term,
     aue_month_end,
-    can_defer_refresh,
     decide_by,
     due_threshold,
     escalated_cost,
@@ -395,24 +394,6 @@ def test_retired_lost_and_on_order_devices_need_no_refresh(
 def test_warranty_due_is_the_warranty_end() -> None:
     assert warranty_due(D(2027, 1, 31), DeviceStatus.IN_SERVICE) == D(2027, 1, 31)
     assert warranty_due(None, DeviceStatus.IN_SERVICE) is None
-
-
-@pytest.mark.parametrize(
-    ("due", "aue", "new", "max_months", "expected"),
-    [
-        (D(2027, 6, 30), D(2028, 6, 30), D(2028, 6, 30), None, True),
-        (D(2027, 6, 30), D(2028, 6, 30), D(2028, 7, 1), None, False),  # past AUE
-        (D(2027, 6, 30), None, D(2031, 1, 1), None, True),
-        (D(2027, 6, 30), None, D(2028, 6, 30), 12, True),
-        (D(2027, 6, 30), None, D(2028, 7, 1), 12, False),  # past max deferral
-        (D(2027, 6, 30), D(2027, 6, 30), D(2027, 7, 1), None, False),  # due at AUE
-        (D(2027, 6, 30), D(2027, 6, 30), D(2027, 1, 1), None, True),  # earlier is ok
-    ],
-)
-def test_a_refresh_is_never_deferred_past_aue(
-    due: date, aue: date | None, new: date, max_months: int | None, expected: bool
-) -> None:
-    assert can_defer_refresh(due, aue, new, max_deferral_months=max_months) is expected
 
 
 # --- reminder thresholds ------------------------------------------------------
