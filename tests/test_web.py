@@ -128,3 +128,22 @@ def test_each_request_has_its_own_context(app, client, world):
     login(client, world.a.it.email)
     assert client.get("/").status_code == 200
     assert app.test_client().get("/").status_code == 302
+
+
+def test_a_state_has_one_badge_colour_on_every_page(app):
+    """The tone of a state is decided once (web/templating.TONES), for every page."""
+    from lifecycle.enums import AgreementStatus, DeviceStatus, JobState, ObligationState
+    from lifecycle.web.templating import badge, tone
+
+    assert tone(DeviceStatus.IN_SERVICE) == tone("in_service") == "good"
+    assert tone(ObligationState.LAPSED) == tone(AgreementStatus.LAPSED) == "bad"
+    assert tone(ObligationState.NOTIFIED) == "warn"
+    assert tone(JobState.FAILED) == "bad"
+    assert tone(DeviceStatus.RETIRED) == tone(ObligationState.RETIRED) == ""
+    assert str(badge(ObligationState.ACKNOWLEDGED)) == (
+        '<span class="badge good">Acknowledged</span>'
+    )
+    assert str(badge("upcoming", testid="state")) == (
+        '<span class="badge" data-testid="state">Upcoming</span>'
+    )
+    assert "&lt;b&gt;" in str(badge("done", text="<b>"))

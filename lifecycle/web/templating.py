@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 
 from lifecycle.enums import Role
 from lifecycle.money import to_cents
@@ -36,6 +37,39 @@ def label(value: Any) -> str:
         return text
     raw = getattr(value, "value", value)
     return str(raw).replace("_", " ").capitalize()
+
+
+# A badge's colour says how a state stands, the same everywhere: good (nothing to do),
+# warn (look at it), bad (something went wrong or is lost), or neutral.
+TONES = {
+    # devices
+    "in_service": "good", "spare": "warn", "in_repair": "warn", "on_order": "warn",
+    # licenses and contracts
+    "active": "good", "lapsed": "bad",
+    # obligations
+    "notified": "warn", "acknowledged": "good", "in_round": "good", "ordered": "good",
+    "done": "good",
+    # contract vehicles
+    "current": "good", "expired": "bad",
+    # jobs
+    "finished": "good", "failed": "bad",
+}  # fmt: skip
+
+
+def tone(value: Any) -> str:
+    """The badge colour of a state (an enum member or its value): see TONES."""
+    return TONES.get(str(getattr(value, "value", value)), "")
+
+
+def badge(value: Any, text: str | None = None, testid: str | None = None) -> Markup:
+    """A state as a badge, coloured by its tone (a template global, so every page and
+    fragment draws a state the same way)."""
+    colour = tone(value)
+    return Markup('<span class="badge{}"{}>{}</span>').format(
+        f" {colour}" if colour else "",
+        Markup(' data-testid="{}"').format(testid) if testid else "",
+        label(value) if text is None else text,
+    )
 
 
 def fmt_date(value: date | datetime | None) -> str:
@@ -116,7 +150,9 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["date"] = fmt_date
     app.jinja_env.filters["iso"] = iso
     app.jinja_env.filters["label"] = label
+    app.jinja_env.filters["tone"] = tone
     app.jinja_env.globals["nav_items"] = nav_items
+    app.jinja_env.globals["badge"] = badge
     app.jinja_env.globals["Role"] = Role
     from lifecycle.notices.notify import background_delayed, current_unread
 
