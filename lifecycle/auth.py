@@ -1,11 +1,11 @@
-"""Sign-in, password hashing, roles, and API bearer tokens."""
+"""Sign-in and its sessions, password hashing, roles, and API bearer tokens."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any, TypeVar, cast
 
@@ -13,11 +13,12 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import Flask, g, request
 from flask_login import LoginManager, current_user
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, delete, select, update
 
 from lifecycle.db import get_session, set_actor
 from lifecycle.enums import Role
-from lifecycle.models import ApiToken, User, utcnow
+from lifecycle.models import ApiToken, LoginSession, User, utcnow
+from lifecycle.sqlfuncs import rowcount
 from lifecycle.web.errors import AppError, Forbidden
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -26,6 +27,9 @@ _hasher = PasswordHasher()
 # Verifying against this keeps a failed login for an unknown e-mail as slow as a real one.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 TOKEN_PREFIX = "lc_"  # noqa: S105  (a public prefix, not a secret)
+# How long a sign-in lasts at most: the remember cookie's life, and the age past which
+# the server refuses a sign-in's key (a copied cookie does not expire on its own).
+LOGIN_LIFETIME = timedelta(days=365)
 
 login_manager = LoginManager()
 login_manager.login_view = "accounts.login"
@@ -47,14 +51,104 @@ def verify_password(user: User | None, password: str) -> bool:
     return user is not None and user.is_active
 
 
-def password_problem(password: str) -> str | None:
-    if len(password) < 10:
-        return "must be at least 10 characters"
-    if len(password) > 200:
-        return "must be at most 200 characters"
-    if password.strip() != password or not password.strip():
-        return "must not start or end with spaces"
-    return None
+# --- sign-ins ------------------------------------------------------------------------
+
+
+def start_login_session(session: Session, *, user: User, remember: bool) -> None:
+    """Record a new sign-in of `user`; `login_user(user)` then stores its key.
+
+    The browser's cookies carry only the key; the row holds its digest.
+    """
+    assert user.id is not None
+    now = utcnow()
+    # Sign-ins past their lifetime are refused anyway; forget them as a new one starts.
+    session.execute(
+        delete(LoginSession).where(
+            col(LoginSession.user_id) == user.id,
+            col(LoginSession.created_at) <= now - LOGIN_LIFETIME,
+        )
+    )
+    key = secrets.token_urlsafe(32)
+    session.add(
+        LoginSession(
+            user_id=user.id,
+            key_hash=token_digest(key),
+            remember=remember,
+            created_at=now,
+        )
+    )
+    user._login_key = key
+
+
+def end_login_session(session: Session, *, user: User) -> None:
+    """End the sign-in this request was made with (signing out)."""
+    if user._login_key is not None:
+        session.execute(
+            delete(LoginSession).where(
+                col(LoginSession.key_hash) == token_digest(user._login_key)
+            )
+        )
+        user._login_key = None
+
+
+def end_login_sessions(session: Session, *, user: User) -> int:
+    """End every sign-in of `user`, in every browser; how many there were."""
+    result = session.execute(
+        delete(LoginSession)
+        .where(col(LoginSession.user_id) == user.id)
+        .execution_options(preserve_rowcount=True)
+    )
+    user._login_key = None
+    return rowcount(result)
+
+
+def login_remembered(session: Session, *, user: User) -> bool:
+    """Whether this request's sign-in was made with "keep me signed in"."""
+    if user._login_key is None:
+        return False
+    remembered = session.exec(
+        select(LoginSession.remember).where(
+            col(LoginSession.key_hash) == token_digest(user._login_key)
+        )
+    ).first()
+    return bool(remembered)
+
+
+def revoke_credentials(session: Session, *, user: User) -> None:
+    """Everything that signs in as `user` stops working, for good: sign-ins, API tokens
+    and the calendar feed address. (For a deactivation: reactivating brings none back.)
+    """
+    end_login_sessions(session, user=user)
+    session.execute(
+        update(ApiToken)
+        .where(col(ApiToken.user_id) == user.id, col(ApiToken.revoked_at).is_(None))
+        .values(revoked_at=utcnow())
+    )
+    # A plain UPDATE: the ORM audit hook would list the digest's change.
+    session.execute(
+        update(User)
+        .where(col(User.id) == user.id)
+        .values(calendar_token_hash=None)
+        .execution_options(synchronize_session="evaluate")
+    )
+
+
+def user_for_login_key(session: Session, key: str) -> User | None:
+    """The active user of a live sign-in with this key, or None."""
+    if not key or len(key) > 100:
+        return None
+    user = session.exec(
+        select(User)
+        .join(LoginSession, col(LoginSession.user_id) == User.id)
+        .where(
+            col(LoginSession.key_hash) == token_digest(key),
+            col(LoginSession.created_at) > utcnow() - LOGIN_LIFETIME,
+            col(User.is_active).is_(True),
+        )
+    ).first()
+    if user is not None:
+        user._login_key = key
+    return user
 
 
 class Unauthorized(AppError):
@@ -137,6 +231,7 @@ def public(view: F) -> F:
 
 
 def init_app(app: Flask) -> None:
+    app.config["REMEMBER_COOKIE_DURATION"] = LOGIN_LIFETIME
     login_manager.init_app(app)
 
     @app.before_request
@@ -152,15 +247,11 @@ def init_app(app: Flask) -> None:
         return None
 
     @login_manager.user_loader  # type: ignore[untyped-decorator]
-    def _load(session_key: str) -> User | None:
-        ident, _, stamp = session_key.partition(".")
-        if not ident.isdigit():
-            return None
+    def _load(key: str) -> User | None:
         session = get_session()
-        user = session.get(User, int(ident))
-        if user is None or not user.is_active or stamp != user.session_stamp:
-            return None
-        set_actor(session, user_id=user.id, label=user.email)
+        user = user_for_login_key(session, key)
+        if user is not None:
+            set_actor(session, user_id=user.id, label=user.email)
         return user
 
     @login_manager.unauthorized_handler  # type: ignore[untyped-decorator]

@@ -25,6 +25,7 @@ from flask.testing import FlaskClient
 from sqlmodel import Session, SQLModel
 
 from lifecycle import create_app
+from lifecycle.auth import start_login_session
 from lifecycle.config import Settings
 from lifecycle.db import get_db
 from lifecycle.models import User
@@ -229,7 +230,12 @@ def sign_in(client: FlaskClient, user: User) -> FlaskClient:
     """A signed-in browser session for `user` without the (slow, argon2) login form.
 
     For tests whose subject is not signing in; tests/accounts cover the real login.
+    The sign-in is recorded as the login records it, on the session that loaded `user`
+    (committed, with whatever the test arranged on it).
     """
+    db = Session.object_session(user) or get_db(client.application).session()
+    start_login_session(db, user=user, remember=False)
+    db.commit()
     with client.session_transaction() as session:
         session["_user_id"] = user.get_id()
         session["_fresh"] = True

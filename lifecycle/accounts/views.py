@@ -5,10 +5,11 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, flash, request, url_for
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 
 from lifecycle.accounts import services
-from lifecycle.auth import get_user, public
+from lifecycle.auth import get_user, login_remembered, public, start_login_session
 from lifecycle.db import get_session
 from lifecycle.web.errors import ValidationFailed
 from lifecycle.web.htmx import redirect_to, render
@@ -21,6 +22,14 @@ def _login_limit() -> str:
     from lifecycle import get_settings
 
     return get_settings().login_rate_limit
+
+
+def _signed_in_key() -> str:
+    """Count a password change per person, not per address: whoever holds a session
+    may not guess its password faster than the login allows, and a district's staff
+    behind one address do not share a count."""
+    user_id = getattr(current_user, "id", None)
+    return f"user:{user_id}" if user_id is not None else get_remote_address()
 
 
 def _safe_next(target: str | None) -> str:
@@ -52,8 +61,11 @@ def login() -> Response:
         return render("accounts/login.html", next=next_url, email="", error=None)
     email = request.form.get("email", "")
     password = request.form.get("password", "")
+    remember = bool(request.form.get("remember"))
     session = get_session()
-    user = services.authenticate(session, email=email, password=password)
+    user = services.authenticate(
+        session, email=email, password=password, remember=remember
+    )
     if user is None:
         return render(
             "accounts/login.html",
@@ -63,15 +75,33 @@ def login() -> Response:
             error="That e-mail and password do not match an active account.",
         )
     session.commit()
-    login_user(user, remember=bool(request.form.get("remember")))
+    login_user(user, remember=remember)
     return redirect_to(_safe_next(next_url))
 
 
 @bp.post("/logout")
 @public
 def logout() -> Response:
+    if current_user.is_authenticated:
+        session = get_session()
+        services.sign_out(session, user=get_user())
+        session.commit()
     logout_user()
     flash("You are signed out.", "success")
+    return redirect_to(url_for("accounts.login"))
+
+
+@bp.post("/profile/sign-out-everywhere")
+def sign_out_everywhere() -> Response:
+    session = get_session()
+    services.sign_out_everywhere(session, user=get_user())
+    session.commit()
+    logout_user()
+    flash(
+        "You are signed out everywhere: every browser must sign in again. "
+        "Your API tokens still work until you revoke them.",
+        "success",
+    )
     return redirect_to(url_for("accounts.login"))
 
 
@@ -104,9 +134,11 @@ def profile() -> Response:
 
 
 @bp.post("/profile/password")
+@limiter.limit(_login_limit, methods=["POST"], key_func=_signed_in_key)
 def change_password() -> Response:
     user = get_user()
     session = get_session()
+    remember = login_remembered(session, user=user)
     try:
         services.change_password(
             session,
@@ -117,10 +149,11 @@ def change_password() -> Response:
         )
     except ValidationFailed as exc:
         return _profile(status=422, errors=exc.fields)
+    # Every sign-in ended with the old password; this browser carries on under a new
+    # one (and a remember cookie, if it had one, is renewed with its key).
+    start_login_session(session, user=user, remember=remember)
     session.commit()
-    # The session key includes a stamp of the password: other sessions end, this one
-    # carries on under the new key.
-    login_user(user)
+    login_user(user, remember=remember)
     flash("Your password is changed; you were signed out everywhere else.", "success")
     return redirect_to(url_for("accounts.profile"))
 

@@ -7,8 +7,9 @@ from datetime import date, datetime, time
 
 from sqlmodel import Session, col, select
 
+from lifecycle.accounts.services import set_password
 from lifecycle.audit import AUDITED
-from lifecycle.auth import hash_password, password_problem
+from lifecycle.auth import end_login_sessions, revoke_credentials
 from lifecycle.enums import Role
 from lifecycle.models import (
     AuditEvent,
@@ -49,16 +50,13 @@ def create_user(session: Session, *, data: UserCreate) -> User:
     _district_role_rules(Role(data.role), data.district_id, session)
     if session.exec(select(User).where(col(User.email) == data.email)).first():
         raise ValidationFailed({"email": "is already used by another account"})
-    problem = password_problem(data.password)
-    if problem:
-        raise ValidationFailed({"password": problem})
     user = User(
         email=data.email,
         name=data.name.strip(),
         role=data.role,
         district_id=data.district_id,
-        password_hash=hash_password(data.password),
     )
+    set_password(session, user=user, password=data.password)
     session.add(user)
     session.flush()
     return user
@@ -79,15 +77,29 @@ def update_user(session: Session, *, user: User, data: UserUpdate, actor: User) 
         raise ValidationFailed(
             {"role": "you cannot remove your own administrator access"}
         )
+    before = (user.role, user.district_id, user.is_active)
     for key, value in changes.items():
         setattr(user, key, value)
+    if before[2] and not user.is_active:
+        # Leaving for good, as a rule: reactivating must not bring back a browser's
+        # sign-in, a token or a calendar address from before.
+        revoke_credentials(session, user=user)
+    elif (user.role, user.district_id) != before[:2]:
+        # What a sign-in may do was granted to the old role; sign in again as the new.
+        end_login_sessions(session, user=user)
     return user
 
 
 def reset_password(session: Session, *, user: User) -> str:
-    password = temporary_password()
-    user.password_hash = hash_password(password)
-    return password
+    """A new random first password; every sign-in of the person ends."""
+    for _attempt in range(5):
+        password = temporary_password()
+        try:
+            set_password(session, user=user, password=password)
+        except ValidationFailed:  # a random one that happens to hold the e-mail
+            continue
+        return password
+    raise RuntimeError("no acceptable random password in five tries")
 
 
 def list_users(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from datetime import datetime
 from decimal import Decimal
@@ -10,7 +9,7 @@ from typing import ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
-from pydantic import field_validator
+from pydantic import PrivateAttr, field_validator
 from sqlmodel import JSON, Field, SQLModel
 
 from lifecycle.enums import DeviceCategory, Role
@@ -223,6 +222,9 @@ class User(UserBase, Versioned, table=True):
     created_at: datetime = created_field()
     last_login_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
+    # The sign-in this object was loaded for (see lifecycle.auth); never stored.
+    _login_key: str | None = PrivateAttr(default=None)
+
     # flask-login's user protocol
     @property
     def is_authenticated(self) -> bool:
@@ -233,12 +235,10 @@ class User(UserBase, Versioned, table=True):
         return False
 
     def get_id(self) -> str:
-        """The session's user key; it changes with the password, ending other sessions."""
-        return f"{self.id}.{self.session_stamp}"
-
-    @property
-    def session_stamp(self) -> str:
-        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
+        """The session's key: which sign-in (a LoginSession) this browser holds."""
+        if self._login_key is None:
+            raise RuntimeError("sign in through lifecycle.auth.start_login_session")
+        return self._login_key
 
     @property
     def role_enum(self) -> Role:
@@ -287,6 +287,20 @@ class ApiToken(SQLModel, table=True):
     last_used_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     expires_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class LoginSession(SQLModel, table=True):
+    """One sign-in in one browser. The session and remember cookies carry its key and
+    work only while this row exists: signing out deletes it, and deactivation, a role
+    or password change delete all of a person's, so a copied cookie dies with them.
+    Only the key's SHA-256 is stored."""
+
+    __tablename__: ClassVar[str] = "login_sessions"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    key_hash: str = Field(max_length=64, unique=True)
+    remember: bool = False
+    created_at: datetime = created_field()
 
 
 class VendorBase(SQLModel):
