@@ -114,6 +114,5 @@ def calendar_feed(token: str) -> Response:
     )
     response = Response(body, mimetype="text/calendar")
     response.headers["Content-Disposition"] = 'inline; filename="renewals.ics"'
-    response.headers["Cache-Control"] = "private, max-age=900"
     response.headers["Referrer-Policy"] = "no-referrer"
     return response

@@ -54,6 +54,9 @@ def init_app(app: Flask, settings: Settings) -> None:
             headers.setdefault(
                 "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
             )
-        if request.path.startswith("/api/") or response.mimetype == "text/html":
+        # Every answer but our static files holds someone's data: a page, JSON, a CSV
+        # export, the calendar feed (its address is the credential; once revoked, no
+        # cache may go on serving it). None may be kept by a browser or a proxy.
+        if request.endpoint != "static":
             headers.setdefault("Cache-Control", "no-store")
         return response

@@ -198,3 +198,87 @@ def test_the_default_limit_allows_a_few_typos(client, world):
 
     assert statuses == [401, 401, 401]
     assert right.status_code == 303
+
+
+# --- no cached copies of exports and feeds -----------------------------------------
+
+EXPORTS = [
+    "/devices/export.csv",
+    "/licenses/export.csv",
+    "/contracts/export.csv",
+    "/schools/export.csv",
+]
+
+
+@pytest.mark.parametrize("url", EXPORTS)
+def test_every_csv_export_is_no_store(client, world, url):
+    sign_in(client, world.a.it)
+
+    response = client.get(url)
+
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_the_calendar_feed_is_no_store(client, world):
+    sign_in(client, world.a.it)
+    html = _page(client.post("/renewals/calendar"))
+    feed = re.search(r'data-testid="feed-url">([^<]+)<', html).group(1)
+
+    response = client.application.test_client().get(
+        feed.replace("http://localhost", "")
+    )
+
+    assert response.status_code == 200
+    assert response.mimetype == "text/calendar"
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_the_list_of_exports_and_feeds_above_is_complete(app):
+    downloads = {
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if rule.rule.endswith((".csv", ".ics"))
+    }
+
+    assert downloads == {*EXPORTS, "/calendar/<token>.ics"}
+
+
+def test_static_files_may_be_cached(client):
+    response = client.get("/static/vendor/htmx.min.js")
+
+    assert response.status_code == 200
+    assert "no-store" not in response.headers.get("Cache-Control", "")
+    response.close()
+
+
+# --- password change rate limit ----------------------------------------------------
+
+
+def _wrong_current(client):
+    return client.post(
+        "/profile/password",
+        data={
+            "current_password": "guess-guess-guess",
+            "new_password": "violet-tractor-sunrise",
+            "confirm_password": "violet-tractor-sunrise",
+        },
+    )
+
+
+def test_too_many_password_changes_are_refused_with_429(make_app, world):
+    app = make_app(settings={"login_rate_limit": "3 per minute"})
+    mine = sign_in(app.test_client(), world.a.it)
+    other = sign_in(app.test_client(), world.a.finance)
+
+    statuses = [_wrong_current(mine).status_code for _ in range(3)]
+    blocked = _wrong_current(mine)
+
+    assert statuses == [422, 422, 422]
+    assert blocked.status_code == 429
+    assert "Too many attempts. Please wait a minute and try again." in _page(blocked)
+    assert "Retry-After" in blocked.headers
+    # Counted per person: a colleague behind the same address is not held back.
+    assert _wrong_current(other).status_code == 422
+    assert mine.get("/profile").status_code == 200
