@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from pydantic import BaseModel
 from sqlmodel import Session
 
 from lifecycle.agreements.renewing import cancel, renew
@@ -35,8 +36,17 @@ from lifecycle.web.errors import Conflict, NotFound, ValidationFailed
 from lifecycle.web.forms import validate
 from lifecycle.web.records import check_version
 
+# The input each action takes: its form's fields (acknowledging takes none).
+INPUTS: dict[str, type[BaseModel] | None] = {
+    "acknowledge": None,
+    "snooze": SnoozeInput,
+    "renew": RenewInput,
+    "cancel": VersionInput,
+    "replace": VersionInput,
+}
+
 __all__ = [
-    "ACTIONS", "MAX_SNOOZE", "RenewInput", "SnoozeInput", "VersionInput", "acknowledge",
+    "ACTIONS", "INPUTS", "MAX_SNOOZE", "RenewInput", "SnoozeInput", "VersionInput", "acknowledge",
     "available", "cancel", "mark_replaced", "may_act", "renew", "run", "snooze",
 ]  # fmt: skip
 

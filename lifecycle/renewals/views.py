@@ -22,6 +22,7 @@ from lifecycle.scan.jobs import start_scan
 from lifecycle.tenancy import get_scoped, scoped
 from lifecycle.web import listing
 from lifecycle.web.errors import Conflict, ValidationFailed
+from lifecycle.web.forms import refuse_unknown
 from lifecycle.web.htmx import is_fragment, redirect_to, render
 from lifecycle.web.lists import parse_list, render_list
 
@@ -221,7 +222,9 @@ def _act(obligation_id: int, action: str) -> Response:
         for k, v in request.form.items()
         if k != "csrf_token" and v.strip() != ""
     }
+    model = actions.INPUTS.get(action)
     try:
+        refuse_unknown(request.form.keys(), model.model_fields if model else ())
         actions.run(
             session, user=user, obligation=obligation, action=action, values=values
         )

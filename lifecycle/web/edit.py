@@ -11,6 +11,7 @@ from flask import Response, flash, request
 
 from lifecycle.db import get_session
 from lifecycle.web.errors import Conflict, NotFound, ValidationFailed
+from lifecycle.web.forms import refuse_unknown
 from lifecycle.web.htmx import is_fragment, redirect_to
 
 T = TypeVar("T")
@@ -97,6 +98,8 @@ def save_field(
 ) -> Response:
     """Click-to-edit save: 422 keeps the editor and says why; 409 shows the value.
 
+    The editor sends its one field: another is refused (422), as every form does.
+
     On a stale version the editor keeps what the user typed and carries the current
     version, and the message shows what the record holds now. With `page_url`, a save
     without htmx goes back to the detail page.
@@ -104,6 +107,11 @@ def save_field(
     session = get_session()
     raw = request.form.get(name, "").strip()
     value = raw if name in text_fields else (raw or None)
+    try:
+        refuse_unknown(request.form.keys(), (name,))
+    except ValidationFailed as exc:
+        error = f"was not saved: this form does not accept {', '.join(exc.fields)}"
+        return show(obj, name, editing=True, status=422, value=raw, error=error)
     try:
         update(obj, {"version": request.form.get("version"), name: value})
     except ValidationFailed as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import types
 import typing
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any, TypeVar
 
 from flask import request
@@ -14,6 +14,22 @@ from werkzeug.datastructures import MultiDict
 from lifecycle.web.errors import ValidationFailed, field_errors
 
 M = TypeVar("M", bound=BaseModel)
+# Sent by our forms besides what they save: the CSRF token, and the version the record
+# was opened at (checked by the write itself; a create form sends none).
+FORM_MECHANICS = frozenset({"csrf_token", "version"})
+
+
+def refuse_unknown(names: Iterable[str], accepted: Collection[str]) -> None:
+    """A field the form does not take is a 422 naming it, as the API answers: a
+    misspelt or forged field (a `district_id` on a device) must not look saved."""
+    unknown = [n for n in names if n not in accepted and n not in FORM_MECHANICS]
+    if unknown:
+        raise ValidationFailed(
+            {
+                name: "is not a field this form accepts"
+                for name in dict.fromkeys(unknown)
+            }
+        )
 
 
 def _is_list(annotation: Any) -> bool:
@@ -35,14 +51,22 @@ def _is_bool(annotation: Any) -> bool:
 
 
 def form_data(
-    model: type[BaseModel], form: MultiDict[str, str], *, checkboxes: bool = True
+    model: type[BaseModel],
+    form: MultiDict[str, str],
+    *,
+    checkboxes: bool = True,
+    exclude: Collection[str] = (),
 ) -> dict[str, Any]:
-    """Pick the model's fields from a form: blanks become "not given", lists split on commas.
+    """The model's fields from a form: blanks become "not given", lists split on commas.
 
     Unchecked checkboxes send nothing, so with `checkboxes` a missing bool field is False.
+    A field the model lacks, or one in `exclude` (the model's fields the page decides
+    itself), is refused with a 422 naming it.
     """
+    fields = {n: i for n, i in model.model_fields.items() if n not in exclude}
+    refuse_unknown(form.keys(), fields)
     data: dict[str, Any] = {}
-    for name, info in model.model_fields.items():
+    for name, info in fields.items():
         if _is_bool(info.annotation):
             if name in form:
                 data[name] = form.get(name) not in ("", "0", "false", "off")

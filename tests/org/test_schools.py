@@ -159,7 +159,6 @@ def test_district_it_adds_a_school_to_their_own_district(client, world, db):
             "code": "105",
             "level": "Elementary",
             "enrollment": "480",
-            "district_id": str(world.b.district.id),  # ignored: always your own
         },
     )
 
@@ -173,6 +172,24 @@ def test_district_it_adds_a_school_to_their_own_district(client, world, db):
     detail = _page(client.get(f"/schools/{school.id}"))
     assert "Cedar Elementary added." in detail
     assert "Create" in detail and "History" in detail  # the audit trail
+
+
+def test_a_district_posted_to_the_school_form_is_refused(client, world, db):
+    # A school always joins your own district: the form has no such field.
+    sign_in(client, world.a.it)
+
+    response = client.post(
+        "/schools",
+        data={"name": "Cedar Elementary", "district_id": str(world.b.district.id)},
+    )
+
+    assert response.status_code == 422
+    assert "District id is not a field this form accepts" in _page(response)
+    assert (
+        not fresh(db)
+        .exec(select(School).where(School.name == "Cedar Elementary"))
+        .all()
+    )
 
 
 def test_invalid_or_duplicate_names_are_a_422_that_keeps_the_input(client, world):

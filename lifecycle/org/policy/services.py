@@ -34,7 +34,7 @@ from lifecycle.scan.jobs import schedule_rescan
 from lifecycle.scan.refresh import recompute_device_refresh, refresh_dates
 from lifecycle.tenancy import writable_district
 from lifecycle.web.errors import ValidationFailed
-from lifecycle.web.forms import validate
+from lifecycle.web.forms import refuse_unknown, validate
 from lifecycle.web.records import check_version
 
 SETTINGS = (
@@ -58,6 +58,13 @@ def lifespan_field(category: DeviceCategory) -> str:
 
 def replacement_field(category: DeviceCategory) -> str:
     return f"replacement_{category.value}"
+
+
+def policy_fields() -> set[str]:
+    """The fields of the policy form."""
+    return {*SETTINGS} | {
+        f(c) for c in DeviceCategory for f in (lifespan_field, replacement_field)
+    }
 
 
 @dataclass
@@ -131,6 +138,10 @@ def parse_policy(
 ) -> PolicyInput:
     """Read and check the whole form, collecting every problem before failing."""
     errors: dict[str, str] = {}
+    try:
+        refuse_unknown(form.keys(), policy_fields())
+    except ValidationFailed as exc:
+        errors.update(exc.fields)
     settings: dict[str, Any] = {"version": version}
     try:
         settings["reminder_thresholds"] = parse_thresholds(

@@ -20,7 +20,7 @@ from lifecycle.org import services
 from lifecycle.tenancy import get_scoped
 from lifecycle.web.edit import done, submit
 from lifecycle.web.errors import Conflict
-from lifecycle.web.forms import blanks_clear, form_data, validate
+from lifecycle.web.forms import blanks_clear, form_data, parse_form, validate
 from lifecycle.web.htmx import render
 from lifecycle.web.lists import export_csv, key_by_sort, load_list, render_list
 from lifecycle.web.records import history
@@ -114,11 +114,12 @@ def create() -> Response:
     user = get_user()
     _require_school_edit(user)
     session = get_session()
-    form = form_data(SchoolCreate, request.form)
-    form.pop("district_id", None)  # a school always joins the user's own district
     return submit(
         lambda: services.create_school(
-            session, user=user, data=validate(SchoolCreate, form)
+            session,
+            user=user,
+            # A school always joins the user's own district.
+            data=parse_form(SchoolCreate, request.form, exclude=("district_id",)),
         ),
         form=_school_form,
         record=None,
@@ -159,12 +160,18 @@ def update(school_id: int) -> Response:
     _require_school_edit(user)
     session = get_session()
     school = _load_school(school_id)
-    form = blanks_clear(
-        form_data(SchoolUpdate, request.form, checkboxes=False), ("code", "level")
-    )
     return submit(
         lambda: services.update_school(
-            session, user=user, school=school, data=validate(SchoolUpdate, form)
+            session,
+            user=user,
+            school=school,
+            data=validate(
+                SchoolUpdate,
+                blanks_clear(
+                    form_data(SchoolUpdate, request.form, checkboxes=False),
+                    ("code", "level"),
+                ),
+            ),
         ),
         form=_school_form,
         record=school,

@@ -116,12 +116,17 @@ def vendor_edit(vendor_id: int) -> Response:
 def vendor_update(vendor_id: int) -> Response:
     session = get_session()
     vendor = services.get_vendor(session, vendor_id)
-    form = blanks_clear(
-        form_data(VendorUpdate, request.form, checkboxes=False), VENDOR_TEXT
-    )
     return submit(
         lambda: services.update_vendor(
-            session, vendor=vendor, data=validate(VendorUpdate, form)
+            session,
+            vendor=vendor,
+            data=validate(
+                VendorUpdate,
+                blanks_clear(
+                    form_data(VendorUpdate, request.form, checkboxes=False),
+                    VENDOR_TEXT,
+                ),
+            ),
         ),
         form=_vendor_form,
         record=vendor,
