@@ -9,14 +9,14 @@ from operator import attrgetter
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Page, Route, expect
+from playwright.sync_api import Browser, Dialog, Page, Route, expect
 from sqlmodel import Session
 
 from lifecycle.enums import DeviceStatus
 from tests import factories
 from tests.factories import World
 
-from .conftest import Mailbox, ProblemWatch, sign_in
+from .conftest import LiveServer, Mailbox, ProblemWatch, sign_in
 
 ADMIN_NAV = ("Users", "Districts", "Activity", "Settings")
 
@@ -146,6 +146,37 @@ def test_sign_out_returns_to_the_login_page(page: Page, world: World) -> None:
     flash = page.get_by_role("status").filter(has_text="You are signed out.")
     expect(flash).to_be_visible()
     expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
+
+
+def test_sign_out_everywhere_asks_first_and_ends_the_other_browser_too(
+    page: Page, browser: Browser, live_server: LiveServer, world: World
+) -> None:
+    other = browser.new_context(base_url=live_server.url).new_page()
+    sign_in(other, world.a.it.email)
+    sign_in(page, world.a.it.email)
+    page.goto("/profile")
+    asked: list[str] = []
+
+    def answer(dialog: Dialog) -> None:
+        asked.append(dialog.message)
+        if len(asked) == 1:
+            dialog.dismiss()
+        else:
+            dialog.accept()
+
+    page.on("dialog", answer)
+    button = page.get_by_role("button", name="Sign out everywhere…")
+    button.click()  # dismissed: nothing happens
+    expect(page).to_have_url(re.compile(r"/profile$"))
+    button.click()
+
+    expect(page).to_have_url(re.compile(r"/login$"))
+    flash = page.get_by_role("status").filter(has_text="You are signed out everywhere")
+    expect(flash).to_be_visible()
+    assert asked and asked[0].startswith("Sign out everywhere, this browser too?")
+    other.goto("/profile")
+    expect(other).to_have_url(re.compile(r"/login\?next="))
+    other.context.close()
 
 
 def test_signed_out_visitor_is_sent_to_sign_in_and_back(
