@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from pydantic import PlainSerializer
+from pydantic import PlainSerializer, field_validator
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
+
+from lifecycle.bounds import out_of_range, out_of_window
 
 # Stable constraint names, so migrations can address them on every database.
 NAMING_CONVENTION = {
@@ -111,6 +113,28 @@ def updated_field() -> Any:
         nullable=False,
         sa_column_kwargs={"onupdate": utcnow},
     )
+
+
+class InputModel(SQLModel):
+    """What a form or a JSON body sends: every whole number within the INTEGER range
+    and every date within the accepted window (lifecycle/bounds.py).
+
+    Only input models check this: a row stored before the window existed must still
+    read back (the Read models and the API resources accept any date)."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _in_bounds(cls, value: Any) -> Any:
+        problem = None
+        if isinstance(value, datetime):
+            problem = out_of_window(value.date())
+        elif isinstance(value, date):
+            problem = out_of_window(value)
+        elif isinstance(value, int) and not isinstance(value, bool):
+            problem = out_of_range(value)
+        if problem:
+            raise ValueError(problem)
+        return value
 
 
 class Versioned(SQLModel):

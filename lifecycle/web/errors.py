@@ -95,6 +95,7 @@ _MESSAGES = {
     "missing": "is required",
     "int_parsing": "must be a whole number",
     "int_from_float": "must be a whole number",
+    "int_parsing_size": "must be a whole number",
     "decimal_parsing": "must be an amount like 1234.50",
     "decimal_type": "must be an amount like 1234.50",
     "decimal_max_places": "can have at most {decimal_places} decimals",
