@@ -82,6 +82,17 @@ def parse_day(raw: str) -> date:
     return day
 
 
+class OutOfCalendar(ValueError):
+    """Date arithmetic left the calendar (years 1–9999), from a row stored with a
+    far-off date before input dates were bounded. Pages show such a row without its
+    derived dates; an action that needs them answers 422 saying so."""
+
+    message = (
+        "The dates of this record lead outside the calendar; correct its dates "
+        f"(between {EARLIEST.isoformat()} and {LATEST.isoformat()}) first."
+    )
+
+
 def digits_up_to(limit: int) -> str:
     """A regular expression for the whole numbers 0 … limit in ASCII digits."""
     top = str(limit)

@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFError
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from lifecycle.bounds import OutOfCalendar
 from lifecycle.web.htmx import is_fragment, render
 
 log = logging.getLogger(__name__)
@@ -193,6 +194,10 @@ def init_app(app: Flask) -> None:
         return error_response(
             422, "Some fields need attention.", fields=field_errors(exc)
         )
+
+    @app.errorhandler(OutOfCalendar)
+    def _out_of_calendar(exc: OutOfCalendar) -> Response:
+        return error_response(422, OutOfCalendar.message)
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError) -> Response:
