@@ -39,6 +39,18 @@ def out_of_range(value: int, *, low: int = INT_MIN, high: int = INT_MAX) -> str 
     return None
 
 
+def unstorable_text(text: str) -> str | None:
+    """What makes a text impossible to store or compare, or None: PostgreSQL text
+    holds no NUL character, and a lone surrogate (JSON "\\ud800") is no UTF-8."""
+    if "\x00" in text:
+        return "must not contain a NUL character"
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return "is not valid text"
+    return None
+
+
 def parse_int(raw: str, *, low: int = INT_MIN, high: int = INT_MAX) -> int:
     """A whole number in ASCII digits within [low, high]; ValueError says what is wrong."""
     text = raw.strip()

@@ -315,3 +315,68 @@ def test_a_shallow_nested_value_is_still_a_field_message(client, world, token_fo
 
     assert response.status_code == 422
     assert error_of(response)["fields"] == {"notes": "must be text"}
+
+
+# --- text no database can store ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"contract_number": "A\x00B"},
+        {"serial": "\x00"},
+        {"cursor": "\x00"},
+    ],
+)
+def test_a_nul_character_in_a_filter_is_a_422(client, world, token_for, query):
+    url = "/api/v1/vehicles" if "contract_number" in query else "/api/v1/devices"
+
+    response = client.get(url, query_string=query, headers=token_for(world.a.it))
+
+    assert response.status_code == 422, response.get_data(as_text=True)[:300]
+    assert error_of(response)["fields"] == {
+        next(iter(query)): "must not contain a NUL character"
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("CB\x001", "must not contain a NUL character"),
+        ("CB\ud8001", "is not valid text"),
+    ],
+)
+def test_text_no_database_can_store_is_a_422_in_a_body(
+    client, world, db, token_for, text, message
+):
+    before = counts(db)
+    body = json.dumps(device_body(asset_tag=text))  # "\ud800" stays an escape
+
+    response = client.post(
+        "/api/v1/devices",
+        data=body,
+        content_type="application/json",
+        headers=token_for(world.a.it),
+    )
+
+    assert response.status_code == 422, response.get_data(as_text=True)[:300]
+    assert error_of(response)["fields"] == {"asset_tag": message}
+    assert counts(db) == before
+
+
+@pytest.mark.parametrize(
+    ("url", "body", "field"),
+    [
+        ("/api/v1/devices", device_body(school_id=True), "school_id"),
+        ("/api/v1/licenses", license_body(seats=True), "seats"),
+        ("/api/v1/scans", {"district_id": False}, "district_id"),
+    ],
+)
+def test_true_or_false_is_no_number(client, world, db, token_for, url, body, field):
+    before = counts(db)
+
+    response = client.post(url, json=body, headers=token_for(world.a.it))
+
+    assert response.status_code == 422, response.get_json()
+    assert error_of(response)["fields"] == {field: "must be a whole number"}
+    assert counts(db) == before

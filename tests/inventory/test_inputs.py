@@ -239,3 +239,19 @@ def test_other_lists_refuse_a_cursor_of_the_wrong_kind(it, url, sort, cursor):
 
     assert response.status_code == 422, text(response)[:300]
     assert "is not a cursor this list gave out" in text(response)
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "data"),
+    [
+        ("GET", "/devices?q=A%00", None),
+        ("GET", "/renewals?category=%00", None),
+        ("POST", "/devices", {"asset_tag": "A\x00", "category": "chromebook"}),
+    ],
+)
+def test_a_nul_character_in_a_page_request_is_a_422(it, db, method, url, data):
+    response = it.open(url, method=method, data=data, headers=htmx())
+
+    assert response.status_code == 422, text(response)[:300]
+    assert "must not contain a NUL character" in text(response)
+    assert fresh(db).exec(select(Device)).all() == []
