@@ -1,5 +1,5 @@
-"""What the product accepts as a whole number or a date, wherever it comes from: URLs,
-forms, filters, JSON bodies and cursors.
+"""What the product accepts as a whole number, a date or a text, wherever it comes
+from: URLs, forms, filters, JSON bodies and cursors (docs/rules.md#accepted-input).
 
 Ids, versions and counts are INTEGER columns (32 bits on PostgreSQL): a larger number
 names no row, and binding one fails in the driver (SQLite refuses anything past 64
