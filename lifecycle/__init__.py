@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from lifecycle.bounds import IdConverter
 from lifecycle.config import Settings
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -52,6 +53,8 @@ def create_app(settings: Settings | None = None, **config: Any) -> Flask:
         template_folder=str(resource_dir("templates")),
         instance_path=config.pop("INSTANCE_PATH", None),
     )
+    # before any route: every <int:...> then matches only an id a row can have
+    app.url_map.converters["int"] = IdConverter
     if settings.trusted_proxies:
         # Behind a reverse proxy: take the client address and scheme from its headers,
         # so the login rate limit counts people, not the proxy.

@@ -26,6 +26,21 @@ from sqlalchemy.sql.functions import FunctionElement
 FAR_FUTURE = date(9999, 12, 31)
 
 
+# Date arithmetic gives NULL, not an error or a date Python cannot read, when the
+# result leaves years 1–9999: a row stored with a far-off date (before input dates
+# were bounded) must not break the scan or a page that reads what the scan wrote.
+# Each wrapper names its argument once, so the date is computed once.
+def _in_calendar_pg(expr: str) -> str:
+    after, before = "DATE '10000-01-01'", "DATE '0001-12-31 BC'"
+    clamped = f"GREATEST(LEAST({expr}, {after}), {before})"
+    return f"NULLIF(NULLIF({clamped}, {after}), {before})"
+
+
+def _in_calendar_sqlite(expr: str) -> str:
+    # date() is NULL past 9999 and writes '-0001-…' before year 0, which sorts first
+    return f"nullif(max({expr}, '0000-12-31'), '0000-12-31')"
+
+
 class add_months(FunctionElement[Any]):
     """date + N months, clamped to the end of the month (relativedelta semantics)."""
 
@@ -37,7 +52,7 @@ class add_months(FunctionElement[Any]):
 @compiles(add_months, "postgresql")
 def _add_months_pg(element: add_months, compiler: SQLCompiler, **kw: Any) -> str:
     day, months = list(element.clauses)
-    return (
+    return _in_calendar_pg(
         f"CAST({compiler.process(day, **kw)} + make_interval(months => "
         f"CAST({compiler.process(months, **kw)} AS INTEGER)) AS DATE)"
     )
@@ -51,7 +66,7 @@ def _add_months_sqlite(element: add_months, compiler: SQLCompiler, **kw: Any) ->
         f"date({first}, '+' || (CAST(strftime('%d', {day}) AS INTEGER) - 1) || ' days')"
     )
     month_end = f"date({first}, '+1 months', '-1 days')"
-    return f"min({same_day}, {month_end})"
+    return _in_calendar_sqlite(f"min({same_day}, {month_end})")
 
 
 class add_days(FunctionElement[Any]):
@@ -65,13 +80,16 @@ class add_days(FunctionElement[Any]):
 @compiles(add_days, "postgresql")
 def _add_days_pg(element: add_days, compiler: SQLCompiler, **kw: Any) -> str:
     day, days = list(element.clauses)
-    return f"CAST({compiler.process(day, **kw)} + CAST({compiler.process(days, **kw)} AS INTEGER) AS DATE)"
+    return _in_calendar_pg(
+        f"CAST({compiler.process(day, **kw)} + "
+        f"CAST({compiler.process(days, **kw)} AS INTEGER) AS DATE)"
+    )
 
 
 @compiles(add_days, "sqlite")
 def _add_days_sqlite(element: add_days, compiler: SQLCompiler, **kw: Any) -> str:
     day, days = (compiler.process(c, **kw) for c in element.clauses)
-    return f"date({day}, ({days}) || ' days')"
+    return _in_calendar_sqlite(f"date({day}, ({days}) || ' days')")
 
 
 class earliest(FunctionElement[Any]):

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 import sqlalchemy as sa
 from sqlmodel import col
 
 from lifecycle.enums import DeviceStatus
 from lifecycle.models import Device
-from lifecycle.sqlfuncs import among, ids_in, ids_param, ids_value, in_ids
+from lifecycle.sqlfuncs import (
+    add_days,
+    add_months,
+    among,
+    ids_in,
+    ids_param,
+    ids_value,
+    in_ids,
+)
 from tests import factories
 
 
@@ -52,3 +62,23 @@ def test_a_list_of_ids_is_one_parameter_given_now_or_at_execution(db, world):
     for given in (wanted, [], [devices[1].id]):
         rows = db.connection().execute(later, {"wanted": ids_value(db, given)})
         assert set(rows.scalars()) == set(given)
+
+
+@pytest.mark.parametrize(
+    ("day", "months", "days", "expected"),
+    [
+        (date(2026, 1, 31), 1, 0, date(2026, 2, 28)),
+        (date(2026, 1, 1), 0, -1, date(2025, 12, 31)),
+        (date(9999, 6, 1), 240, 0, None),  # past year 9999
+        (date(9990, 1, 1), 120, -1, None),
+        (date(9999, 12, 31), 0, 1, None),
+        (date(1, 1, 1), 0, -730, None),  # before year 1
+        (date(1, 1, 1), 0, 0, date(1, 1, 1)),
+    ],
+)
+def test_date_arithmetic_that_leaves_the_calendar_is_null_on_every_database(
+    db, day, months, days, expected
+):
+    stmt = sa.select(add_days(add_months(sa.literal(day, sa.Date()), months), days))
+
+    assert db.execute(stmt).scalar_one() == expected

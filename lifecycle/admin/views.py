@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
 
 from flask import Blueprint, Response, flash, request, url_for
 
 from lifecycle.admin import jobs, services
 from lifecycle.auth import get_user, require_roles
+from lifecycle.bounds import parse_day, parse_int
 from lifecycle.db import get_session
 from lifecycle.enums import Role
 from lifecycle.models import (
@@ -256,16 +256,21 @@ def activity() -> Response:
     since = None
     if since_raw:
         try:
-            since = date.fromisoformat(since_raw)
-        except ValueError:
-            errors["since"] = "must be a date (YYYY-MM-DD)"
-    district_raw = args.get("district_id", "")
+            since = parse_day(since_raw)
+        except ValueError as exc:
+            errors["since"] = str(exc)
+    district_id = None
+    if args.get("district_id", "").strip():
+        try:
+            district_id = parse_int(args["district_id"])
+        except ValueError as exc:
+            errors["district_id"] = str(exc)
     page = services.activity(
         get_session(),
         cursor=args.get("cursor"),
         entity_type=args.get("entity_type", ""),
         actor=args.get("actor", "").strip(),
-        district_id=int(district_raw) if district_raw.isdigit() else None,
+        district_id=district_id,
         since=since,
         limit=parse_limit(args.get("limit"), 50),
     )
@@ -308,7 +313,7 @@ def save_settings() -> Response:
     try:
         try:
             thresholds = check_thresholds(
-                [int(p) for p in raw.replace(";", ",").split(",") if p.strip()]
+                [parse_int(p) for p in raw.replace(";", ",").split(",") if p.strip()]
             )
         except ValueError as exc:
             message = (

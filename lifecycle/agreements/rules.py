@@ -22,12 +22,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any, Protocol
 
+from lifecycle.bounds import OutOfCalendar
 from lifecycle.enums import AgreementStatus, RenewalType
-from lifecycle.scan.schedule import Term, term, term_number_on
+from lifecycle.scan.schedule import Term, days_after, term, term_number_on
 
 # Notice is at most 730 days and a term at least a month: ~25 steps at worst.
 _MAX_STEPS = 1000
@@ -74,11 +75,10 @@ def derive(
     if kind is RenewalType.TACIT:
         current = nth(n)
         decision = n
-        notice = timedelta(days=notice_days)
-        decide = current.end - notice
+        decide = days_after(current.end, -notice_days)
         while decide < today and decision - n < _MAX_STEPS:
             decision += 1
-            decide = nth(decision).end - notice
+            decide = days_after(nth(decision).end, -notice_days)
     elif kind is RenewalType.EXPRESS:
         if n > renewed_through:
             current = nth(renewed_through)
@@ -291,9 +291,12 @@ def renewal_target(
 
 @dataclass(frozen=True, slots=True)
 class TermView:
-    """What a detail page shows about the terms: today's state, in words, as a table."""
+    """What a detail page shows about the terms: today's state, in words, as a table.
 
-    state: TermState
+    No state (and no rows) when the term dates leave the calendar: the page says so
+    instead of failing."""
+
+    state: TermState | None
     explanation: str
     rows: list[TermRow]
 
@@ -318,18 +321,22 @@ def view(
         "renewal_months": renewal_months,
         "renewal_type": renewal_type,
     }
-    state = derive(
-        **rules,
-        notice_days=notice_days,
-        today=today,
-        renewed_through=max(records, default=1),
-        cancelled=cancelled,
-    )
-    rows = term_table(
-        state,
-        **rules,
-        records=records,
-        price_of=lambda k: price_of(state, k),
-        ahead=ahead,
-    )
-    return TermView(state, explain(state, **rules, notice_days=notice_days), rows)
+    try:
+        state = derive(
+            **rules,
+            notice_days=notice_days,
+            today=today,
+            renewed_through=max(records, default=1),
+            cancelled=cancelled,
+        )
+        rows = term_table(
+            state,
+            **rules,
+            records=records,
+            price_of=lambda k: price_of(state, k),
+            ahead=ahead,
+        )
+        explanation = explain(state, **rules, notice_days=notice_days)
+    except OutOfCalendar:
+        return TermView(None, OutOfCalendar.message, [])
+    return TermView(state, explanation, rows)

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from sqlalchemy.sql import Select
 from sqlmodel import Session, col
 
+from lifecycle.bounds import parse_day, parse_int
 from lifecycle.web.errors import ValidationFailed
 from lifecycle.web.forms import validate
 from lifecycle.web.paging import id_page, parse_limit
@@ -108,7 +109,12 @@ def json_body(
         raise ValidationFailed(
             {"body": "send a JSON object with Content-Type: application/json"}
         )
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError as exc:
+        # json.loads recurses per level: a body nested a few thousand deep exhausts
+        # the stack before any validation could refuse it
+        raise ValidationFailed({"body": "is nested too deeply"}) from exc
     if data is None:
         raise ValidationFailed({"body": "is not valid JSON"})
     if not isinstance(data, dict):
@@ -194,20 +200,15 @@ def _parse(param: QueryParam, raw: str) -> Any:
         return enum_value(param.name, param.kind, raw)
     try:
         if param.kind is int:
-            return int(raw)
+            return parse_int(raw)
         if param.kind is date:
-            return date.fromisoformat(raw)
+            return parse_day(raw)
         if param.kind is bool:
             if raw.lower() not in ("true", "false", "1", "0"):
-                raise ValueError(raw)
+                raise ValueError("must be true or false")
             return raw.lower() in ("true", "1")
     except ValueError as exc:
-        kind = {
-            int: "a whole number",
-            date: "a date (YYYY-MM-DD)",
-            bool: "true or false",
-        }
-        raise ValidationFailed({param.name: f"must be {kind[param.kind]}"}) from exc
+        raise ValidationFailed({param.name: str(exc)}) from exc
     return raw
 
 

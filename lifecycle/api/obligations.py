@@ -29,7 +29,7 @@ from lifecycle.auth import get_user
 from lifecycle.db import get_session
 from lifecycle.enums import ObligationKind, ObligationState
 from lifecycle.models import Obligation
-from lifecycle.models.base import MoneyOut
+from lifecycle.models.base import InputModel, MoneyOut
 from lifecycle.renewals import actions
 from lifecycle.tenancy import get_scoped, scoped
 
@@ -49,18 +49,18 @@ class ObligationRead(BaseModel):
     state: ObligationState
 
 
-class SnoozeRequest(BaseModel):
+class SnoozeRequest(InputModel):
     until: date
 
 
-class RenewRequest(BaseModel):
+class RenewRequest(InputModel):
     version: int
     price_per_seat: MoneyOut | None = None
     seats: int | None = None
     cost_per_period: MoneyOut | None = None
 
 
-class VersionRequest(BaseModel):
+class VersionRequest(InputModel):
     version: int
 
 

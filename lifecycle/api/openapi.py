@@ -15,8 +15,11 @@ from lifecycle.api.frame import (
     QueryParam,
     operation,
 )
+from lifecycle.bounds import INT_MAX
 
 REF = "#/components/schemas/{model}"
+# what the routes' id converter matches (lifecycle/bounds.py); anything else is a 404
+ID_SCHEMA = {"type": "integer", "minimum": 0, "maximum": INT_MAX}
 KIND_SCHEMA = {
     int: {"type": "integer"},
     str: {"type": "string"},
@@ -88,7 +91,7 @@ def _param(p: QueryParam) -> dict[str, Any]:
 
 def _operation(op: Operation, schemas: dict[str, Any]) -> dict[str, Any]:
     path_params = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
+        {"name": name, "in": "path", "required": True, "schema": ID_SCHEMA}
         for name in _path_names(op.path)
     ]
     query = [*op.query, *PAGING_PARAMS] if op.many else op.query
@@ -136,12 +139,17 @@ def _operation(op: Operation, schemas: dict[str, Any]) -> dict[str, Any]:
         "content": {"application/json": {"schema": {"$ref": REF.format(model="Error")}}}
     }
     errors = {"401": "Missing or bad token", "429": "Too many requests"}
-    if path_params:
+    # a district named in the body that is not the caller's is a 404, as in a path
+    names_district = op.request is not None and "district_id" in op.request.model_fields
+    if path_params or names_district:
         errors["404"] = "No such record (or not yours)"
     if op.method in ("post", "patch", "put") or op.query:
         errors["422"] = "Invalid input; fields says which"
-    if op.method in ("patch", "put"):
-        errors["409"] = "Stale version: someone else changed the record"
+    if op.method != "get":
+        errors["409"] = (
+            "Stale version (someone else changed the record), or the record is not "
+            "in a state that allows this"
+        )
     if op.method != "get":
         errors["403"] = "Your role may not do this"
     if op.public:

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from flask import Response, jsonify, request, url_for
-from sqlmodel import SQLModel
 
 from lifecycle.api.frame import dump, json_body, operation
 from lifecycle.auth import get_user
 from lifecycle.db import get_session
+from lifecycle.models import InputModel
 from lifecycle.models.jobs import JobRead
 from lifecycle.scan.jobs import start_scan
 from lifecycle.web.forms import validate
 
 
-class ScanCreate(SQLModel):
+class ScanCreate(InputModel):
     district_id: int | None = None
 
 

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from lifecycle import audit
+from lifecycle.bounds import parse_id
 from lifecycle.enums import CoverageType, DeviceStatus
 from lifecycle.inventory.refs import require_refs
 from lifecycle.models import ContractCoveredDevice, Device, ServiceContract, User
@@ -65,7 +66,7 @@ def _changes(
             raise ValidationFailed({"value": "choose a status"}) from exc
     if action == "school":
         try:
-            school_id = int(value or "")
+            school_id = parse_id(value or "")
         except ValueError as exc:
             raise ValidationFailed({"value": "choose a school"}) from exc
         require_refs(session, district_id, {"school_id": school_id})
@@ -117,7 +118,7 @@ def _cover(
     session: Session, district_id: int, device_ids: list[int], value: str | None
 ) -> int:
     try:
-        contract_id = int(value or "")
+        contract_id = parse_id(value or "")
     except ValueError as exc:
         raise ValidationFailed({"value": "choose a service contract"}) from exc
     contract = session.get(ServiceContract, contract_id)

@@ -1,7 +1,7 @@
 """All table models; importing this module registers every table on the metadata."""
 
 from lifecycle.models.audit import AuditEvent
-from lifecycle.models.base import NAMING_CONVENTION, UtcDateTime, utcnow
+from lifecycle.models.base import NAMING_CONVENTION, InputModel, UtcDateTime, utcnow
 from lifecycle.models.budget import BudgetCap, BudgetPlan, Scenario
 from lifecycle.models.catalog import (
     CatalogItem,
@@ -84,6 +84,7 @@ __all__ = [
     "DistrictCreate",
     "DistrictRead",
     "DistrictUpdate",
+    "InputModel",
     "JobRecord",
     "License",
     "LicenseCreate",

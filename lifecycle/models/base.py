@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import types
+import typing
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from pydantic import PlainSerializer
+from pydantic import PlainSerializer, ValidationInfo, field_validator
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
+
+from lifecycle.bounds import NOT_WHOLE, out_of_range, out_of_window, unstorable_text
 
 # Stable constraint names, so migrations can address them on every database.
 NAMING_CONVENTION = {
@@ -111,6 +115,53 @@ def updated_field() -> Any:
         nullable=False,
         sa_column_kwargs={"onupdate": utcnow},
     )
+
+
+def _takes_int(annotation: Any) -> bool:
+    """Whether a field is a whole number (optionally None), not a truth value."""
+    if annotation is int:
+        return True
+    args = typing.get_args(annotation)
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return int in args and bool not in args
+    return False
+
+
+class InputModel(SQLModel):
+    """What a form or a JSON body sends: every whole number within the INTEGER range
+    and every date within the accepted window (lifecycle/bounds.py).
+
+    Only input models check this: a row stored before the window existed must still
+    read back (the Read models and the API resources accept any date)."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_truth_values_as_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        # pydantic reads JSON true/false as 1/0: `"school_id": true` would name a row
+        field = cls.model_fields.get(info.field_name or "")
+        if (
+            isinstance(value, bool)
+            and field is not None
+            and _takes_int(field.annotation)
+        ):
+            raise ValueError(NOT_WHOLE)
+        return value
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _in_bounds(cls, value: Any) -> Any:
+        problem = None
+        if isinstance(value, str):
+            problem = unstorable_text(value)
+        elif isinstance(value, datetime):
+            problem = out_of_window(value.date())
+        elif isinstance(value, date):
+            problem = out_of_window(value)
+        elif isinstance(value, int) and not isinstance(value, bool):
+            problem = out_of_range(value)
+        if problem:
+            raise ValueError(problem)
+        return value
 
 
 class Versioned(SQLModel):

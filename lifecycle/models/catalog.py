@@ -12,6 +12,7 @@ from sqlmodel import Field, SQLModel
 
 from lifecycle.enums import DeviceCategory, ItemKind, PriceUnit
 from lifecycle.models.base import (
+    InputModel,
     MoneyOut,
     Timestamps,
     Versioned,
@@ -46,7 +47,7 @@ class ContractVehicle(ContractVehicleBase, Versioned, Timestamps, table=True):
     contract_number: str = Field(max_length=64, unique=True)
 
 
-class ContractVehicleCreate(ContractVehicleBase):
+class ContractVehicleCreate(InputModel, ContractVehicleBase):
     pass
 
 
@@ -103,7 +104,7 @@ class CatalogItem(CatalogItemBase, Versioned, Timestamps, table=True):
     vehicle_id: int = Field(foreign_key="contract_vehicles.id", index=True)
 
 
-class CatalogItemCreate(CatalogItemBase):
+class CatalogItemCreate(InputModel, CatalogItemBase):
     tiers: list[PriceTierBase] = Field(default_factory=list)
 
 

@@ -18,6 +18,7 @@ from lifecycle.enums import (
     RenewalType,
 )
 from lifecycle.models.base import (
+    InputModel,
     MoneyOut,
     Timestamps,
     Versioned,
@@ -103,7 +104,7 @@ class ServiceContract(ServiceContractBase, Versioned, Timestamps, table=True):
     decide_by: date | None = None
 
 
-class ServiceContractCreate(ServiceContractBase):
+class ServiceContractCreate(InputModel, ServiceContractBase):
     @model_validator(mode="after")
     def _checks(self) -> ServiceContractCreate:
         self.name = self.name.strip()
@@ -113,7 +114,7 @@ class ServiceContractCreate(ServiceContractBase):
         return self
 
 
-class ServiceContractUpdate(SQLModel):
+class ServiceContractUpdate(InputModel):
     vendor_id: int | None = None
     name: str | None = Field(default=None, min_length=1, max_length=200)
     kind: ContractKind | None = None

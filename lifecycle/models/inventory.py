@@ -12,6 +12,7 @@ from sqlmodel import JSON, Field, SQLModel
 
 from lifecycle.enums import AgreementStatus, DeviceCategory, DeviceStatus, RenewalType
 from lifecycle.models.base import (
+    InputModel,
     MoneyOut,
     Timestamps,
     Versioned,
@@ -99,7 +100,7 @@ class Device(DeviceBase, Versioned, Timestamps, table=True):
     refresh_reason: str = Field(default="", max_length=16)
 
 
-class DeviceCreate(DeviceBase):
+class DeviceCreate(InputModel, DeviceBase):
     asset_tag: str = Field(min_length=1, max_length=64)
 
     @field_validator("asset_tag", "serial", "model", "funding_source", "assigned_to")
@@ -120,7 +121,7 @@ class DeviceCreate(DeviceBase):
         return self
 
 
-class DeviceUpdate(SQLModel):
+class DeviceUpdate(InputModel):
     """A partial change: only the fields sent are changed; `version` is what was read."""
 
     school_id: int | None = None
@@ -215,7 +216,7 @@ def _license_checks(obj: LicenseBase | LicenseUpdate) -> None:
         raise ValueError("price_per_seat: must not be negative")
 
 
-class LicenseCreate(LicenseBase):
+class LicenseCreate(InputModel, LicenseBase):
     @model_validator(mode="after")
     def _checks(self) -> LicenseCreate:
         self.product = self.product.strip()
@@ -225,7 +226,7 @@ class LicenseCreate(LicenseBase):
         return self
 
 
-class LicenseUpdate(SQLModel):
+class LicenseUpdate(InputModel):
     product: str | None = Field(default=None, min_length=1, max_length=200)
     vendor_id: int | None = None
     catalog_item_id: int | None = None

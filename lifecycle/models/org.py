@@ -14,6 +14,7 @@ from sqlmodel import JSON, Field, SQLModel
 
 from lifecycle.enums import DeviceCategory, Role
 from lifecycle.models.base import (
+    InputModel,
     Timestamps,
     UtcDateTime,
     Versioned,
@@ -85,7 +86,7 @@ class DistrictBase(SQLModel):
     @classmethod
     def _nces_id(cls, value: str) -> str:
         value = value.strip()
-        if not (len(value) == 7 and value.isdigit()):
+        if not (len(value) == 7 and value.isascii() and value.isdigit()):
             raise ValueError("the NCES district id is 7 digits, e.g. 4808940")
         return value
 
@@ -112,11 +113,11 @@ class District(DistrictBase, Versioned, Timestamps, table=True):
     nces_id: str = Field(max_length=7, unique=True)
 
 
-class DistrictCreate(DistrictBase):
+class DistrictCreate(InputModel, DistrictBase):
     pass
 
 
-class DistrictUpdate(SQLModel):
+class DistrictUpdate(InputModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     enrollment: int | None = Field(default=None, ge=0, le=2_000_000)
     fy_start_month: int | None = Field(default=None, ge=1, le=12)
@@ -171,11 +172,11 @@ class School(SchoolBase, Versioned, Timestamps, table=True):
     district_id: int = Field(foreign_key="districts.id", index=True)
 
 
-class SchoolCreate(SchoolBase):
+class SchoolCreate(InputModel, SchoolBase):
     district_id: int | None = None
 
 
-class SchoolUpdate(SQLModel):
+class SchoolUpdate(InputModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     code: str | None = Field(default=None, max_length=32)
     level: str | None = Field(default=None, max_length=32)
@@ -252,11 +253,11 @@ class User(UserBase, Versioned, table=True):
         return Role(self.role) in roles
 
 
-class UserCreate(UserBase):
+class UserCreate(InputModel, UserBase):
     password: str = Field(min_length=10, max_length=200)
 
 
-class UserUpdate(SQLModel):
+class UserUpdate(InputModel):
     name: str | None = Field(default=None, min_length=1, max_length=120)
     role: Role | None = None
     district_id: int | None = None
@@ -318,11 +319,11 @@ class Vendor(VendorBase, Versioned, Timestamps, table=True):
     name: str = Field(max_length=200, unique=True)
 
 
-class VendorCreate(VendorBase):
+class VendorCreate(InputModel, VendorBase):
     pass
 
 
-class VendorUpdate(SQLModel):
+class VendorUpdate(InputModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     website: str | None = Field(default=None, max_length=300)
     support_email: str | None = Field(default=None, max_length=254)

@@ -146,12 +146,17 @@ def event_lines(
     stamp: datetime,
     category: str,
 ) -> list[str]:
+    # an all-day event ends the next day; without DTEND it lasts one day anyway
+    # (RFC 5545 §3.6.1), which the last day of the calendar needs
+    end = (
+        [f"DTEND;VALUE=DATE:{_day(day + timedelta(days=1))}"] if day < date.max else []
+    )
     return [
         "BEGIN:VEVENT",
         f"UID:{uid}",
         f"DTSTAMP:{_stamp(stamp)}",
         f"DTSTART;VALUE=DATE:{_day(day)}",
-        f"DTEND;VALUE=DATE:{_day(day + timedelta(days=1))}",
+        *end,
         f"SUMMARY:{escape(summary)}",
         f"DESCRIPTION:{escape(description)}",
         f"URL:{url}",

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Field, Session, SQLModel, col
+from sqlmodel import Field, Session, col
 
 from lifecycle import audit
 from lifecycle.enums import (
@@ -22,7 +22,7 @@ from lifecycle.enums import (
     RenewalType,
     Role,
 )
-from lifecycle.models import District, Obligation, User, utcnow
+from lifecycle.models import District, InputModel, Obligation, User, utcnow
 from lifecycle.scan.jobs import district_today, schedule_rescan
 from lifecycle.scan.obligations import OPEN_STATES
 from lifecycle.web.errors import Conflict, Forbidden, NotFound
@@ -36,7 +36,7 @@ def _money() -> Any:
     return Field(default=None, ge=0, max_digits=14, decimal_places=2)
 
 
-class RenewInput(SQLModel):
+class RenewInput(InputModel):
     """Renewing an express agreement: the subject's version and, optionally, new terms."""
 
     version: int
@@ -45,11 +45,11 @@ class RenewInput(SQLModel):
     cost_per_period: Decimal | None = _money()
 
 
-class SnoozeInput(SQLModel):
+class SnoozeInput(InputModel):
     until: date
 
 
-class VersionInput(SQLModel):
+class VersionInput(InputModel):
     version: int
 
 

@@ -387,21 +387,26 @@ def _renewal_select(model: Agreement, *, committed: bool) -> sa.Select[Any]:
         category = sa.func.coalesce(t.coverage_category, "service")
         school = t.coverage_school_id
         item = sa.cast(sa.null(), sa.Integer())
-    return sa.select(
-        t.district_id,
-        t.id,
-        t.number,
-        t.starts,
-        t.decide,
-        cost,
-        fy,
-        category,
-        school,
-        t.funding_source,
-        item,
-        quantity,
-        *_common(),
-    ).select_from(term)
+    return (
+        sa.select(
+            t.district_id,
+            t.id,
+            t.number,
+            t.starts,
+            t.decide,
+            cost,
+            fy,
+            category,
+            school,
+            t.funding_source,
+            item,
+            quantity,
+            *_common(),
+        )
+        .select_from(term)
+        # dates past the calendar are NULL: a far-off stored term start has no renewal
+        .where(t.starts.is_not(None), t.decide.is_not(None))
+    )
 
 
 def _power(base: sa.ColumnElement[Any], exponent: int) -> sa.ColumnElement[Any]:

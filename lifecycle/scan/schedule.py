@@ -12,6 +12,7 @@ Conventions, pinned by tests/renewals/test_schedule.py:
 
 from __future__ import annotations
 
+import calendar
 import datetime
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
@@ -21,10 +22,28 @@ from typing import Literal
 
 from dateutil.relativedelta import relativedelta
 
+from lifecycle.bounds import OutOfCalendar
 from lifecycle.enums import NO_REFRESH_STATUSES, DeviceStatus, RenewalType
 from lifecycle.money import Amount, inflate
 
 ONE_DAY = timedelta(days=1)
+
+
+def months_after(day: date, months: int) -> date:
+    """day + months, clamped to the month's end; OutOfCalendar past year 9999."""
+    try:
+        return day + relativedelta(months=months)
+    except (ValueError, OverflowError) as exc:
+        raise OutOfCalendar(f"{day} + {months} months") from exc
+
+
+def days_after(day: date, days: int) -> date:
+    """day + days (days may be negative); OutOfCalendar outside years 1–9999."""
+    try:
+        return day + timedelta(days=days)
+    except OverflowError as exc:
+        raise OutOfCalendar(f"{day} + {days} days") from exc
+
 
 # ---------------------------------------------------------------------------
 # Terms (§3.1)
@@ -58,11 +77,11 @@ def _months_before_term(n: int, initial_months: int, renewal_months: int) -> int
 
 
 def _term_start(start: date, initial: int, renewal: int, n: int) -> date:
-    return start + relativedelta(months=_months_before_term(n, initial, renewal))
+    return months_after(start, _months_before_term(n, initial, renewal))
 
 
 def _term_end(start: date, initial: int, renewal: int, n: int) -> date:
-    return _term_start(start, initial, renewal, n + 1) - ONE_DAY
+    return days_after(_term_start(start, initial, renewal, n + 1), -1)
 
 
 def term(start: date, initial_months: int, renewal_months: int, n: int) -> Term:
@@ -145,7 +164,7 @@ def decide_by(
         raise ValueError(f"notice_days must be 0 or more, got {notice_days}")
     kind = RenewalType(renewal_type)
     if kind is RenewalType.TACIT:
-        return term_end - timedelta(days=notice_days)
+        return days_after(term_end, -notice_days)
     if kind is RenewalType.EXPRESS:
         return term_end
     return None
@@ -211,7 +230,7 @@ class RefreshDue:
 
 def aue_month_end(year: int, month: int) -> date:
     """The AUE date for an AUE month: the last day of that month."""
-    return date(year, month, 1) + relativedelta(months=1) - ONE_DAY
+    return date(year, month, calendar.monthrange(year, month)[1])
 
 
 def lifespan_for(
@@ -232,7 +251,10 @@ def refresh_due(
     aue_date: date | None,
     eol_date: date | None,
 ) -> RefreshDue | None:
-    """The earliest of purchase + lifespan, the AUE date and the explicit EOL date."""
+    """The earliest of purchase + lifespan, the AUE date and the explicit EOL date.
+
+    A lifespan ending past the calendar (a far-off purchase date stored before dates
+    were bounded) is no candidate, as in SQL, where the date is NULL."""
     candidates: list[RefreshDue] = []
     if aue_date is not None:
         candidates.append(RefreshDue(aue_date, "aue"))
@@ -243,8 +265,12 @@ def refresh_due(
             raise ValueError(
                 f"lifespan must be at least 1 month, got {lifespan_months}"
             )
-        end_of_life = purchase_date + relativedelta(months=lifespan_months)
-        candidates.append(RefreshDue(end_of_life, "lifespan"))
+        try:
+            end_of_life = months_after(purchase_date, lifespan_months)
+        except OutOfCalendar:
+            pass
+        else:
+            candidates.append(RefreshDue(end_of_life, "lifespan"))
     if not candidates:
         return None
     return min(candidates, key=lambda due: (due.date, _REASON_RANK[due.reason]))

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from flask import Response, flash, request
 
+from lifecycle.bounds import parse_int
 from lifecycle.db import get_session
 from lifecycle.web.errors import Conflict, NotFound, ValidationFailed
 from lifecycle.web.forms import refuse_unknown
@@ -57,10 +58,13 @@ def submit(
 
 def form_version() -> int:
     """The version the form was opened at (required by writes that check it)."""
+    raw = request.form.get("version", "")
+    if not raw.strip():
+        raise ValidationFailed({"version": "is required"})
     try:
-        return int(request.form.get("version", ""))
+        return parse_int(raw)
     except ValueError as exc:
-        raise ValidationFailed({"version": "is required"}) from exc
+        raise ValidationFailed({"version": str(exc)}) from exc
 
 
 def form_values(obj: Any) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFError
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from lifecycle.bounds import OutOfCalendar, unstorable_text
 from lifecycle.web.htmx import is_fragment, render
 
 log = logging.getLogger(__name__)
@@ -95,6 +96,7 @@ _MESSAGES = {
     "missing": "is required",
     "int_parsing": "must be a whole number",
     "int_from_float": "must be a whole number",
+    "int_parsing_size": "must be a whole number",
     "decimal_parsing": "must be an amount like 1234.50",
     "decimal_type": "must be an amount like 1234.50",
     "decimal_max_places": "can have at most {decimal_places} decimals",
@@ -114,6 +116,7 @@ _MESSAGES = {
     "less_than": "must be less than {lt}",
     "list_type": "must be a list",
     "string_type": "must be text",
+    "string_unicode": "is not valid text",
     "int_type": "must be a whole number",
     "extra_forbidden": "is not a known field",
 }
@@ -180,7 +183,22 @@ def error_response(
     )
 
 
+def refuse_unstorable_text() -> None:
+    """A query or form value no database can compare or store is a 422, whatever the
+    view does with it (a search, a filter, a login)."""
+    fields = {
+        name: problem
+        for values in (request.args, request.form)
+        for name, value in values.items(multi=True)
+        if (problem := unstorable_text(name) or unstorable_text(value))
+    }
+    if fields:
+        raise ValidationFailed(fields)
+
+
 def init_app(app: Flask) -> None:
+    app.before_request(refuse_unstorable_text)
+
     @app.errorhandler(AppError)
     def _app_error(exc: AppError) -> Response:
         return error_response(
@@ -192,6 +210,10 @@ def init_app(app: Flask) -> None:
         return error_response(
             422, "Some fields need attention.", fields=field_errors(exc)
         )
+
+    @app.errorhandler(OutOfCalendar)
+    def _out_of_calendar(exc: OutOfCalendar) -> Response:
+        return error_response(422, OutOfCalendar.message)
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError) -> Response:

@@ -12,7 +12,7 @@ import csv
 import io
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import Enum
 from typing import Any
@@ -22,7 +22,9 @@ from flask import Response
 from sqlalchemy.sql import ColumnElement, Select
 from sqlmodel import Session
 
+from lifecycle.bounds import MAX_AMOUNT, is_id, out_of_range, parse_day, parse_int
 from lifecycle.db import get_db
+from lifecycle.models.base import StrEnumType
 from lifecycle.web.errors import ValidationFailed
 from lifecycle.web.paging import decode_cursor, encode_cursor
 
@@ -44,11 +46,17 @@ class Filter:
         raw = raw.strip()
         try:
             if self.kind is int:
-                return int(raw)
+                return parse_int(raw)
             if self.kind is date:
-                return date.fromisoformat(raw)
+                return parse_day(raw)
+        except ValueError as exc:
+            raise ValidationFailed({self.name: str(exc)}) from exc
+        try:
             if self.kind is Decimal:
-                return Decimal(raw)
+                value = Decimal(raw)
+                if not value.is_finite() or abs(value) >= MAX_AMOUNT:
+                    raise ValueError(raw)
+                return value
             if isinstance(self.kind, type) and issubclass(self.kind, Enum):
                 return self.kind(raw)
         except (ValueError, InvalidOperation) as exc:
@@ -56,10 +64,6 @@ class Filter:
         return raw
 
     def _problem(self) -> str:
-        if self.kind is int:
-            return "must be a whole number"
-        if self.kind is date:
-            return "must be a date (YYYY-MM-DD)"
         if self.kind is Decimal:
             return "must be a number"
         if isinstance(self.kind, type) and issubclass(self.kind, Enum):
@@ -200,6 +204,42 @@ def _json_value(value: Any) -> Any:
     return value
 
 
+def _sort_value(column: Any, value: Any) -> Any:
+    """A cursor's sort value as the column compares it (ValueError if it cannot be one:
+    page() writes dates and amounts as text, whole numbers as numbers)."""
+    kind = column.type
+    try:
+        python_type = kind.python_type
+    except NotImplementedError:
+        python_type = object
+    if isinstance(value, bool | list | dict):
+        raise ValueError("not a sort value")
+    if isinstance(kind, StrEnumType):
+        if not isinstance(value, str):
+            raise ValueError("not a member")
+        return kind.enum_cls(value)
+    if python_type is int:
+        if not isinstance(value, int) or out_of_range(value):
+            raise ValueError("not a whole number in range")
+        return value
+    if not isinstance(value, str):
+        raise ValueError("not text")
+    if python_type is date:
+        return date.fromisoformat(value)
+    if python_type is datetime:
+        moment = datetime.fromisoformat(value)
+        if moment.tzinfo is None:
+            raise ValueError("not a UTC timestamp")
+        return moment
+    if python_type is Decimal:
+        amount = Decimal(value)
+        if not amount.is_finite() or abs(amount) >= MAX_AMOUNT:
+            raise ValueError("not an amount")
+        return amount
+    value.encode()  # a lone surrogate is no text a database can compare
+    return value
+
+
 def _after(
     key: SortKey, descending: bool, id_col: Any, last: list[Any]
 ) -> ColumnElement[bool]:
@@ -207,28 +247,18 @@ def _after(
     value, last_id = last
     # A cursor comes back from the client: anything but what page() wrote is a 422,
     # never a database error.
-    if (
-        not isinstance(last_id, int)
-        or isinstance(last_id, bool)
-        or isinstance(value, list | dict | bool)
-        or (value is None and not key.nullable)
-    ):
+    if not is_id(last_id) or (value is None and not key.nullable):
         raise ValidationFailed({"cursor": "is not a cursor this list gave out"})
     col = key.column
     if value is None:
         # The cursor is inside the trailing NULLs: only NULLs with a larger id follow.
         return sa.and_(col.is_(None), id_col > last_id)
-    if isinstance(value, str):
-        python_type = key.column.type.python_type
-        try:
-            if python_type is date:
-                value = date.fromisoformat(value)
-            elif python_type is Decimal:
-                value = Decimal(value)
-        except (ValueError, InvalidOperation) as exc:
-            raise ValidationFailed(
-                {"cursor": "is not a cursor this list gave out"}
-            ) from exc
+    try:
+        value = _sort_value(col, value)
+    except (ValueError, InvalidOperation) as exc:
+        raise ValidationFailed(
+            {"cursor": "is not a cursor this list gave out"}
+        ) from exc
     beyond = col < value if descending else col > value
     tie = sa.and_(col == value, id_col > last_id)
     if not key.nullable:

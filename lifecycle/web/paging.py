@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped
 from sqlalchemy.sql import ColumnElement, Select
 from sqlmodel import Session
 
+from lifecycle.bounds import is_id, parse_int
 from lifecycle.web.errors import ValidationFailed
 
 T = TypeVar("T")
@@ -29,7 +30,7 @@ def decode_cursor(cursor: str | None) -> list[Any] | None:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, json.JSONDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested too deeply
         raise ValidationFailed({"cursor": "is not a cursor this API gave out"}) from exc
     if not isinstance(values, list) or not values:
         raise ValidationFailed({"cursor": "is not a cursor this API gave out"})
@@ -40,9 +41,9 @@ def parse_limit(raw: str | None, default: int = 50) -> int:
     if raw is None or raw == "":
         return default
     try:
-        value = int(raw)
+        value = parse_int(raw)
     except ValueError as exc:
-        raise ValidationFailed({"limit": "must be a whole number"}) from exc
+        raise ValidationFailed({"limit": str(exc)}) from exc
     if not 1 <= value <= MAX_LIMIT:
         raise ValidationFailed({"limit": f"must be between 1 and {MAX_LIMIT}"})
     return value
@@ -66,12 +67,9 @@ def id_page(
     """Page through rows ordered by id, fetching one extra row to know if more follow."""
     after = decode_cursor(cursor)
     if after is not None:
-        try:
-            last = int(after[0])
-        except (TypeError, ValueError) as exc:
-            raise ValidationFailed(
-                {"cursor": "is not a cursor this API gave out"}
-            ) from exc
+        last = after[0]
+        if len(after) != 1 or not is_id(last):
+            raise ValidationFailed({"cursor": "is not a cursor this API gave out"})
         stmt = stmt.where(id_column < last if descending else id_column > last)
     stmt = stmt.order_by(id_column.desc() if descending else id_column.asc()).limit(
         limit + 1

@@ -185,3 +185,12 @@ def test_since_today_keeps_todays_events(admin):
     )
 
     assert len(rows) > 5
+
+
+@pytest.mark.parametrize("district_id", ["²", "٣", "99999999999999999999", "first"])
+def test_a_district_filter_that_is_no_id_is_a_422_with_a_message(admin, district_id):
+    response = admin.get(f"/admin/activity?district_id={district_id}", headers=htmx())
+
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "District must be a whole number" in page or "must be at most" in page

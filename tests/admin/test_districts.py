@@ -91,6 +91,8 @@ def test_a_new_district_left_without_thresholds_gets_the_cooperatives(admin, wor
     [
         ("480894", "the NCES district id is 7 digits, e.g. 4808940"),
         ("48O8940", "the NCES district id is 7 digits, e.g. 4808940"),
+        ("480894²", "the NCES district id is 7 digits, e.g. 4808940"),
+        ("٤٨٠٨٩٤٠", "the NCES district id is 7 digits, e.g. 4808940"),
         ("", "the NCES district id is 7 digits, e.g. 4808940"),
         ("48089401", "must be at most 7 characters"),
     ],

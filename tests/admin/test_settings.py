@@ -202,3 +202,13 @@ def test_only_the_admin_who_asked_sees_the_test_email_job(client, admin, world):
     sign_in(other, world.coop_staff)
 
     assert other.get(f"/jobs/{job_id}").status_code == 404
+
+
+@pytest.mark.parametrize("thresholds", ["90, ³⁰", "٣٠", "99999999999999999999"])
+def test_thresholds_in_other_digits_or_huge_are_refused(admin, db, thresholds):
+    response = admin.post(
+        "/admin/settings", data={"name": "Renamed Coop", "thresholds": thresholds}
+    )
+
+    assert response.status_code == 422
+    assert _coop(db).default_reminder_thresholds == [120, 90, 60, 30, 7]

@@ -267,3 +267,20 @@ def test_term_table_marks_committed_and_renewed_terms():
         (2, "renewed", Decimal(90), 40),
     ]
     assert [(r.number, r.state) for r in lapsed] == [(1, "current")]
+
+
+def test_a_term_start_whose_terms_leave_the_calendar_shows_no_terms_but_says_why():
+    shown = terms.view(
+        term_start=date(9990, 1, 1),
+        initial_months=120,
+        renewal_months=12,
+        renewal_type=RenewalType.TACIT,
+        notice_days=60,
+        today=date(2026, 6, 1),
+        records={},
+        cancelled=False,
+        price_of=lambda state, k: Decimal("0"),
+    )
+
+    assert (shown.state, shown.rows) == (None, [])
+    assert "outside the calendar" in shown.explanation

@@ -382,3 +382,35 @@ def test_saving_an_unchanged_form_changes_nothing(app, client, world, db):
     assert fresh(db).get(District, world.a.district.id).version == 1
     assert _rescans(app) == []
     assert db.exec(select(AuditEvent).where(AuditEvent.action == "update")).all() == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"version": "²"}, "Version is missing; reload the page"),
+        ({"version": "99999999999999999999"}, "Version is missing; reload the page"),
+        ({"replacement_chromebook": "²"}, "choose an item from the list"),
+        (
+            {"replacement_laptop": "99999999999999999999"},
+            "choose an item from the list",
+        ),
+        ({"lifespan_tablet": "²"}, "must be a whole number of months"),
+        ({"lifespan_tablet": "٣٦"}, "must be a whole number of months"),
+        ({"reminder_thresholds": "90, ³⁰"}, "must be whole days separated by commas"),
+        ({"fy_start_month": "٧"}, "Fiscal year start month must be a whole number"),
+    ],
+)
+def test_non_ascii_digits_and_huge_ids_are_a_422_not_a_crash(
+    client, world, db, changes, message
+):
+    sign_in(client, world.a.it)
+
+    response = client.post(
+        f"/districts/{world.a.district.id}/policy",
+        data=_form(db, world.a.district, **changes),
+    )
+
+    assert response.status_code == 422
+    assert message in _page(response)
+    assert fresh(db).get(District, world.a.district.id).version == 1
+    assert fresh(db).exec(select(CategoryPolicy)).all() == []

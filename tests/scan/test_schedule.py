@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from lifecycle.bounds import OutOfCalendar
 from lifecycle.enums import DeviceStatus, RenewalType
 from lifecycle.scan import schedule
 from lifecycle.scan.schedule import (
@@ -350,6 +351,7 @@ def test_refresh_due_is_the_earliest_rule(
         (2027, 2, D(2027, 2, 28)),
         (2029, 6, D(2029, 6, 30)),
         (2027, 12, D(2027, 12, 31)),
+        (9999, 12, D(9999, 12, 31)),
     ],
 )
 def test_aue_date_is_the_last_day_of_the_aue_month(
@@ -465,3 +467,22 @@ def test_daily_scans_send_each_threshold_once() -> None:
 def test_scans_after_an_outage_send_one_reminder_not_a_burst() -> None:
     # Scheduler down from 100 to 26 days before: 90 and 60 are stale, skipped.
     assert _daily_scans(skip=range(26, 101)) == [120, 30, 7]
+
+
+# ---------------------------------------------------------------------------
+# Dates stored before input dates were bounded
+
+
+def test_a_lifespan_ending_past_the_calendar_is_no_refresh_date() -> None:
+    assert refresh_due(D(9999, 6, 1), 240, None, None) is None
+    assert refresh_due(D(9999, 6, 1), 240, D(9999, 12, 31), None) == RefreshDue(
+        D(9999, 12, 31), "aue"
+    )
+
+
+def test_term_dates_past_the_calendar_say_so() -> None:
+    with pytest.raises(OutOfCalendar):
+        term(D(9990, 1, 1), 120, 12, 1)
+    with pytest.raises(OutOfCalendar):
+        decide_by(D(1, 1, 31), RenewalType.TACIT, 730)
+    assert term(D(9989, 1, 1), 120, 12, 1).end == D(9998, 12, 31)

@@ -69,6 +69,8 @@ def _update(
 
 def _upcoming(view: Any) -> list[Any]:
     """The next three terms after today's, with their projected cost."""
+    if view.state is None:
+        return []
     return [r for r in view.rows if r.number > view.state.number][:3]
 
 

@@ -14,6 +14,7 @@ from sqlmodel import Session, col
 
 from lifecycle.agreements import services as agreements
 from lifecycle.agreements.services import agreement_filters, agreement_sorts
+from lifecycle.bounds import parse_id
 from lifecycle.enums import AgreementStatus, RenewalType
 from lifecycle.inventory.refs import require_refs
 from lifecycle.models import License, LicenseCreate, LicenseUpdate, School, User, Vendor
@@ -122,7 +123,7 @@ def bulk_update(
             raise ValidationFailed({"value": "choose a renewal type"}) from exc
     else:
         try:
-            changes = {"school_id": int(value or "")}
+            changes = {"school_id": parse_id(value or "")}
         except ValueError as exc:
             raise ValidationFailed({"value": "choose a school"}) from exc
         require_refs(session, district_id, changes)

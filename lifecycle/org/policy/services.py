@@ -19,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
+from lifecycle.bounds import parse_id, parse_int
 from lifecycle.budget.fiscal import fiscal_year, fiscal_year_bounds
 from lifecycle.enums import DeviceCategory, ItemKind
 from lifecycle.models import (
@@ -95,7 +96,7 @@ def parse_thresholds(raw: str) -> list[int]:
     if not parts:
         raise ValidationFailed({"reminder_thresholds": "give at least one threshold"})
     try:
-        days = [int(p) for p in parts]
+        days = [parse_int(p) for p in parts]
     except ValueError as exc:
         raise ValidationFailed({"reminder_thresholds": THRESHOLD_HINT}) from exc
     if any(d < 0 or d > 730 for d in days):
@@ -125,7 +126,7 @@ def _whole(raw: str, low: int, high: int) -> int | None:
     if not raw:
         return None
     try:
-        value = int(raw)
+        value = parse_int(raw)
     except ValueError as exc:
         raise ValueError("must be a whole number of months") from exc
     if not low <= value <= high:
@@ -175,9 +176,9 @@ def parse_policy(
             errors[lifespan_field(category)] = str(exc)
         raw_item = (form.get(replacement_field(category)) or "").strip()
         if raw_item:
-            if raw_item.isdigit():
-                wanted_items[category] = int(raw_item)
-            else:
+            try:
+                wanted_items[category] = parse_id(raw_item)
+            except ValueError:
                 errors[replacement_field(category)] = "choose an item from the list"
         categories[category] = rule
     usable = _device_items(session, set(wanted_items.values()))

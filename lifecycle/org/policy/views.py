@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, flash, request, url_for
 
 from lifecycle.auth import get_user
+from lifecycle.bounds import parse_int
 from lifecycle.db import get_session
 from lifecycle.enums import DeviceCategory, Role
 from lifecycle.models import District, User
@@ -102,7 +103,10 @@ def policy_save(district_id: int) -> Response:
     district = get_scoped(session, District, district_id, user)
     values = request.form.to_dict()
     raw_version = values.get("version", "")
-    version = int(raw_version) if raw_version.isdigit() else None
+    try:
+        version: int | None = parse_int(raw_version)
+    except ValueError:
+        version = None
     try:
         if version is None:
             raise ValidationFailed({"version": "is missing; reload the page"})
