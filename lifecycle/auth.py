@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any, TypeVar, cast
+from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -263,7 +264,7 @@ def init_app(app: Flask) -> None:
         if request.path.startswith("/api/"):
             raise Unauthorized("Send an API token: Authorization: Bearer <token>.")
         flash(login_manager.login_message, "info")
-        target = url_for("accounts.login", next=request.full_path.rstrip("?"))
+        target = url_for("accounts.login", next=_return_path())
         if is_htmx():
             from flask import make_response
 
@@ -271,6 +272,19 @@ def init_app(app: Flask) -> None:
             response.headers["HX-Redirect"] = target
             return response
         return redirect(target)
+
+
+def _return_path() -> str:
+    """Where to go after signing in: the page asked for, or for a form posted from a page
+    left open (a POST cannot be replayed by a redirect) the page it was posted from."""
+    if request.method in ("GET", "HEAD"):
+        return request.full_path.rstrip("?")
+    came_from = urlsplit(
+        request.headers.get("HX-Current-URL") or request.referrer or ""
+    )
+    if came_from.netloc == request.host and came_from.path.startswith("/"):
+        return came_from.path + (f"?{came_from.query}" if came_from.query else "")
+    return "/"
 
 
 def is_district_it(user: User) -> bool:

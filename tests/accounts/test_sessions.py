@@ -308,3 +308,26 @@ def test_a_deactivated_users_token_is_refused_even_without_a_revoke(
     response = app.test_client().get("/api/v1/schools", headers=headers)
 
     assert response.status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("headers", "back_to"),
+    [
+        ({"HX-Request": "true", "HX-Current-URL": "http://localhost/renewals?state=notified"},
+         "/renewals?state=notified"),
+        ({"Referer": "http://localhost/renewals"}, "/renewals"),
+        ({"Referer": "https://elsewhere.example/renewals"}, "/"),
+        ({}, "/"),
+    ],
+)  # fmt: skip
+def test_a_form_posted_from_a_page_left_open_returns_to_that_page_after_signing_in(
+    client, headers, back_to
+):
+    """A POST cannot be replayed by a redirect: after signing in the person lands on
+    the page they posted from, not on a GET of the action (a 405)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    response = client.post("/renewals/2/acknowledge", headers=headers)
+
+    target = response.headers.get("HX-Redirect") or response.headers["Location"]
+    assert parse_qs(urlsplit(target).query)["next"] == [back_to]
