@@ -429,8 +429,8 @@ def _closing_select() -> sa.CompoundSelect[Any]:
     Read first, written only when something closes (on most nights nothing does): one
     branch per subject table, each joining only its own obligations to its subjects.
     The first rule that applies names the new state: a retired, lost or deleted device,
-    a refresh nobody needs, a warranty that ended, a term renewed, an agreement no
-    longer active or gone.
+    a refresh nobody needs, a warranty end cleared or passed, a term renewed, an
+    agreement no longer active or gone.
     """
     subject_id = col(Obligation.subject_id)
 
@@ -476,7 +476,19 @@ def _closing_select() -> sa.CompoundSelect[Any]:
                 (
                     sa.and_(
                         col(Obligation.kind) == ObligationKind.WARRANTY,
-                        col(Obligation.due_date) < TODAY,
+                        col(Device.warranty_end).is_(None),
+                    ),
+                    retired,
+                ),
+                (
+                    sa.and_(
+                        col(Obligation.kind) == ObligationKind.WARRANTY,
+                        # the stored due date, or a warranty end since corrected
+                        # to a past day (the upsert derives no row to update it)
+                        sa.or_(
+                            col(Obligation.due_date) < TODAY,
+                            col(Device.warranty_end) < TODAY,
+                        ),
                     ),
                     lapsed,
                 ),
