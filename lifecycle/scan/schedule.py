@@ -281,9 +281,12 @@ def needs_refresh(status: DeviceStatus) -> bool:
     return DeviceStatus(status) not in NO_REFRESH_STATUSES
 
 
-def warranty_due(warranty_end: date | None, status: DeviceStatus) -> date | None:
-    """The warranty obligation's due date: the warranty end, for devices in use."""
-    if warranty_end is None or not needs_refresh(status):
+def warranty_due(
+    warranty_end: date | None, status: DeviceStatus, today: date
+) -> date | None:
+    """The warranty obligation's due date: the warranty end, for a device in use whose
+    warranty ends today or later (an ended warranty is nothing left to decide)."""
+    if warranty_end is None or warranty_end < today or not needs_refresh(status):
         return None
     return warranty_end
 

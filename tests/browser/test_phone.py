@@ -28,7 +28,9 @@ def long_names(db: Session, world: World) -> None:
     factories.make_contract(
         db, a, name=LONG, coverage=CoverageType.DEVICES, vehicle_id=vehicle.id
     )
-    factories.make_district(db, world.coop, name=f"Independent School District of {LONG}")
+    factories.make_district(
+        db, world.coop, name=f"Independent School District of {LONG}"
+    )
     db.commit()
 
 

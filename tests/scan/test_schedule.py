@@ -390,12 +390,19 @@ def test_retired_lost_and_on_order_devices_need_no_refresh(
     status: DeviceStatus, expected: bool
 ) -> None:
     assert needs_refresh(status) is expected
-    assert (warranty_due(D(2027, 1, 31), status) is not None) is expected
+    assert (
+        warranty_due(D(2027, 1, 31), status, D(2026, 12, 1)) is not None
+    ) is expected
 
 
 def test_warranty_due_is_the_warranty_end() -> None:
-    assert warranty_due(D(2027, 1, 31), DeviceStatus.IN_SERVICE) == D(2027, 1, 31)
-    assert warranty_due(None, DeviceStatus.IN_SERVICE) is None
+    today = D(2026, 12, 1)
+    assert warranty_due(D(2027, 1, 31), DeviceStatus.IN_SERVICE, today) == D(
+        2027, 1, 31
+    )
+    assert warranty_due(today, DeviceStatus.IN_SERVICE, today) == today
+    assert warranty_due(D(2026, 11, 30), DeviceStatus.IN_SERVICE, today) is None
+    assert warranty_due(None, DeviceStatus.IN_SERVICE, today) is None
 
 
 # --- reminder thresholds ------------------------------------------------------

@@ -27,25 +27,13 @@ ENDS = {
     "yesterday": TODAY - timedelta(days=1),
 }
 IN_USE = (DeviceStatus.IN_SERVICE, DeviceStatus.SPARE, DeviceStatus.IN_REPAIR)
-# The pure rule has no `today`: it gives an ended warranty a due date, while the SQL
-# (and docs/rules.md: "a device in use whose warranty ends today or later") gives it no
-# obligation and closes an open one as lapsed.
-ENDED = pytest.mark.xfail(
-    strict=True,
-    reason="warranty_due(warranty_end, status) takes no `today`: it returns an ended "
-    "warranty's end, but the SQL derives warranty obligations only for "
-    "warranty_end >= today (docs/rules.md#warranty-ends)",
-)
 
 
 def cases() -> list[object]:
     params: list[object] = []
     for status in DeviceStatus:
         for name, end in ENDS.items():
-            marks = [ENDED] if name == "yesterday" and status in IN_USE else []
-            params.append(
-                pytest.param(status, end, id=f"{status.value}-{name}", marks=marks)
-            )
+            params.append(pytest.param(status, end, id=f"{status.value}-{name}"))
     return params
 
 
@@ -69,7 +57,7 @@ def open_warranty(db, device):
 
 
 def expected(end, status):
-    due = warranty_due(end, status)
+    due = warranty_due(end, status, TODAY)
     return [] if due is None else [(due, due)]
 
 
@@ -115,7 +103,6 @@ def test_all_cases_in_one_district_in_one_scan(db, world):
         )
         for status in DeviceStatus
         for end in ENDS.values()
-        if not (end is not None and end < TODAY)  # the xfail cases above
     ]
     db.commit()
     scan(db, world)
@@ -125,8 +112,8 @@ def test_all_cases_in_one_district_in_one_scan(db, world):
 
 @pytest.mark.parametrize("status", IN_USE, ids=lambda s: s.value)
 def test_an_ended_warranty_has_no_open_obligation(db, world, status):
-    """What the rule is missing (the xfail cases): a warranty that ended yesterday gives
-    no obligation, nor leaves one open when its end is corrected to that day."""
+    """A warranty that ended yesterday gives no obligation, nor leaves one open when its
+    end is corrected to that day."""
     fresh = factories.make_device(
         db, world.a.district, status=status, warranty_end=ENDS["yesterday"]
     )
