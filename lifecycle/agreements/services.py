@@ -32,6 +32,7 @@ from lifecycle.models import (
     TermRecord,
     User,
 )
+from lifecycle.scan.jobs import schedule_rescan
 from lifecycle.tenancy import scoped, writable_district
 from lifecycle.web.errors import ValidationFailed
 from lifecycle.web.listing import Filter, SortKey
@@ -98,6 +99,7 @@ def delete_agreement(
         )
     session.delete(obj)
     session.flush()
+    schedule_rescan(session, obj.district_id)
 
 
 def normalize(changes: dict[str, Any], required: tuple[str, ...]) -> None:
@@ -140,6 +142,7 @@ def create(
     terms.apply(obj, today=today or district_today(session, district_id))
     session.add(obj)
     session.flush()
+    schedule_rescan(session, district_id)
     return obj
 
 
@@ -181,6 +184,8 @@ def apply_changes(
         reprice=reprice,
     )
     session.flush()
+    # Any field may change what is due or who is told (dates, price, thresholds, owner).
+    schedule_rescan(session, obj.district_id)
 
 
 def bulk_district(
@@ -220,4 +225,5 @@ def apply_bulk(
         for row in rows:
             terms.apply(row, today=today, renewed_through=through.get(row.id or 0, 1))
     session.flush()
+    schedule_rescan(session, district_id)
     return len(rows)

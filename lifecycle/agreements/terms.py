@@ -16,6 +16,7 @@ from lifecycle import audit
 from lifecycle.agreements import rules as terms
 from lifecycle.enums import AgreementStatus, RenewalType
 from lifecycle.models import District, License, ServiceContract, TermRecord, User
+from lifecycle.scan.jobs import schedule_rescan
 from lifecycle.scan.schedule import escalated_cost, term, term_cost
 from lifecycle.tenancy import writable_district
 from lifecycle.web.errors import Conflict
@@ -194,6 +195,7 @@ def renew(
         summary=f"term {target}: {t.start.isoformat()} – {t.end.isoformat()}",
     )
     session.flush()
+    schedule_rescan(session, obj.district_id)
     return target
 
 
@@ -212,3 +214,4 @@ def set_cancelled(
     obj.status = AgreementStatus.CANCELLED if cancelled else AgreementStatus.ACTIVE
     refresh_terms(session, subject, obj, today=district_today(session, obj.district_id))
     session.flush()
+    schedule_rescan(session, obj.district_id)
