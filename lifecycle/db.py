@@ -13,6 +13,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
+from lifecycle import sqlfuncs
+
 EXTENSION_KEY = "lifecycle.db"
 
 
@@ -33,6 +35,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
                 cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
+            dbapi_conn.create_function(
+                sqlfuncs.SQLITE_POWER, 2, sqlfuncs.sqlite_compounded, deterministic=True
+            )
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)

@@ -122,6 +122,40 @@ def _earliest_sqlite(element: earliest, compiler: SQLCompiler, **kw: Any) -> str
     return f"nullif(min({args}), {far})"
 
 
+class compounded(FunctionElement[Any]):
+    """base ** terms for a whole number of terms ≥ 0: growth compounded term by term
+    (the escalator of any number of terms ahead, docs/rules.md#contract-prices-and-the-term-history).
+    """
+
+    type = sa.Numeric(30, 16)
+    inherit_cache = True
+    name = "compounded"
+
+
+@compiles(compounded, "postgresql")
+def _compounded_pg(element: compounded, compiler: SQLCompiler, **kw: Any) -> str:
+    # numeric ** integer is exact multiplication in PostgreSQL, not exp(ln(x)·n)
+    base, terms = (compiler.process(c, **kw) for c in element.clauses)
+    return f"power(CAST({base} AS numeric), CAST({terms} AS integer))"
+
+
+@compiles(compounded, "sqlite")
+def _compounded_sqlite(element: compounded, compiler: SQLCompiler, **kw: Any) -> str:
+    base, terms = (compiler.process(c, **kw) for c in element.clauses)
+    return f"{SQLITE_POWER}({base}, {terms})"
+
+
+# SQLite has pow() only when built with its math functions: db.make_engine registers
+# this one on every SQLite connection instead.
+SQLITE_POWER = "lc_compounded"
+
+
+def sqlite_compounded(base: float | int | None, terms: int | None) -> float | None:
+    if base is None or terms is None:
+        return None
+    return float(base) ** int(terms)
+
+
 S = TypeVar("S", bound=Session)
 T = TypeVar("T")
 _BUILT: dict[tuple[str, str], Any] = {}

@@ -41,6 +41,7 @@ from lifecycle.sqlfuncs import (
     add_days,
     among,
     built_once,
+    compounded,
     ids_in,
     rowcount,
     upsert_insert,
@@ -377,12 +378,10 @@ def _renewal_select(model: Agreement, *, committed: bool) -> sa.Select[Any]:
         school: Any = t.school_id
         item: Any = t.catalog_item_id
     else:
-        # each later term costs the one before × (1 + escalator), compounded (§3.1)
+        # each later term costs the one before × (1 + escalator), compounded over
+        # every term ahead, however many (docs/rules.md#contract-prices-and-the-term-history)
         growth = 1 + t.escalator_pct / 100
-        factor = sa.case(
-            {j: _power(growth, j) for j in range(2, 6)}, value=t.ahead, else_=growth
-        )
-        cost = _cents(t.cost_per_period * factor)
+        cost = _cents(t.cost_per_period * compounded(growth, t.ahead))
         quantity = sa.literal(1)
         category = sa.func.coalesce(t.coverage_category, "service")
         school = t.coverage_school_id
@@ -407,13 +406,6 @@ def _renewal_select(model: Agreement, *, committed: bool) -> sa.Select[Any]:
         # dates past the calendar are NULL: a far-off stored term start has no renewal
         .where(t.starts.is_not(None), t.decide.is_not(None))
     )
-
-
-def _power(base: sa.ColumnElement[Any], exponent: int) -> sa.ColumnElement[Any]:
-    result = base
-    for _ in range(exponent - 1):
-        result = result * base
-    return result
 
 
 @dataclass
