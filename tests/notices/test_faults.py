@@ -77,7 +77,7 @@ def stop_here(what):
 
 
 if pause == "before_commit":
-    from lifecycle.renewals import jobs as scan_jobs
+    from lifecycle.scan import jobs as scan_jobs
 
     real = scan_jobs.send_due_reminders
 
@@ -89,18 +89,18 @@ if pause == "before_commit":
 
     scan_jobs.send_due_reminders = paused
 elif pause == "after_commit":
-    from lifecycle import background
+    from lifecycle.work import queue
 
-    real_enqueue = background.enqueue_now
+    real_enqueue = queue.enqueue_now
 
     def paused_enqueue(func, *args, **kw):
         if func == "jobs.tasks.send_outbox_email":
             stop_here("committed, mail not enqueued")
         return real_enqueue(func, *args, **kw)
 
-    background.enqueue_now = paused_enqueue
+    queue.enqueue_now = paused_enqueue
 
-from lifecycle.background import QUEUES, get_queue
+from lifecycle.work.queue import QUEUES, get_queue
 
 connection = redis.Redis.from_url(os.environ["REDIS_URL"])
 scheduler = RQScheduler(list(QUEUES), connection=connection, serializer=JSONSerializer)
