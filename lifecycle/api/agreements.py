@@ -43,7 +43,7 @@ from lifecycle.models import (
     ServiceContractUpdate,
     User,
 )
-from lifecycle.models.base import MoneyOut
+from lifecycle.models.base import Money
 from lifecycle.tenancy import get_scoped, scoped
 
 
@@ -62,7 +62,7 @@ class LicenseResource(BaseModel):
     renewal_term_months: int
     renewal_type: RenewalType
     notice_days: int
-    price_per_seat: MoneyOut
+    price_per_seat: Money
     current_term_start: date | None  # read-only, derived
     current_term_end: date | None  # read-only, derived
     decide_by: date | None  # read-only, derived
@@ -82,8 +82,8 @@ class ContractResource(BaseModel):
     renewal_term_months: int
     renewal_type: RenewalType
     notice_days: int
-    cost_per_period: MoneyOut
-    escalator_pct: MoneyOut
+    cost_per_period: Money
+    escalator_pct: Money
     current_term_start: date | None  # read-only, derived
     current_term_end: date | None  # read-only, derived
     decide_by: date | None  # read-only, derived

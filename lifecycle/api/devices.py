@@ -33,7 +33,7 @@ from lifecycle.db import get_session
 from lifecycle.enums import DeviceCategory, DeviceStatus
 from lifecycle.inventory import devices as services
 from lifecycle.models import Device, DeviceCreate, DeviceUpdate
-from lifecycle.models.base import MoneyOut
+from lifecycle.models.base import Money
 from lifecycle.tenancy import get_scoped, scoped, writable_district
 from lifecycle.web.errors import Conflict
 from lifecycle.web.forms import validate
@@ -52,7 +52,7 @@ class DeviceResource(BaseModel):
     category: DeviceCategory
     status: DeviceStatus
     purchase_date: date | None
-    purchase_cost: MoneyOut | None
+    purchase_cost: Money | None
     funding_source: str
     vehicle_id: int | None
     warranty_end: date | None

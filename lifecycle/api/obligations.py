@@ -29,7 +29,7 @@ from lifecycle.auth import get_user
 from lifecycle.db import get_session
 from lifecycle.enums import ObligationKind, ObligationState
 from lifecycle.models import Obligation
-from lifecycle.models.base import InputModel, MoneyOut
+from lifecycle.models.base import InputModel, Money
 from lifecycle.renewals import actions
 from lifecycle.tenancy import get_scoped, scoped
 
@@ -44,7 +44,7 @@ class ObligationRead(BaseModel):
     subject_id: int
     due_date: date
     decide_by: date
-    estimated_cost: MoneyOut
+    estimated_cost: Money
     fiscal_year: int
     state: ObligationState
 
@@ -55,9 +55,9 @@ class SnoozeRequest(InputModel):
 
 class RenewRequest(InputModel):
     version: int
-    price_per_seat: MoneyOut | None = None
+    price_per_seat: Money | None = None
     seats: int | None = None
-    cost_per_period: MoneyOut | None = None
+    cost_per_period: Money | None = None
 
 
 class VersionRequest(InputModel):

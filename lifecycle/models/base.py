@@ -10,7 +10,13 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from pydantic import PlainSerializer, ValidationInfo, field_validator
+from pydantic import (
+    BeforeValidator,
+    PlainSerializer,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+)
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
@@ -62,9 +68,31 @@ class UtcDateTime(sa.types.TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-# Money in read models: a string with exactly two decimals in JSON ("1234.50", docs/architecture.md#the-json-api).
-MoneyOut = Annotated[
-    Decimal, PlainSerializer(lambda d: f"{d:.2f}", return_type=str, when_used="json")
+MONEY_AS_TEXT = 'send money as a string, e.g. "1234.50"'
+
+
+def _money_text(value: Any) -> Any:
+    """Refuse a number for money: a JSON float has lost its cents before we see it
+    (0.1 + 0.2), and accepting some numbers would make clients think all are fine."""
+    if isinstance(value, int | float):  # bool too: True is not a price
+        raise ValueError(MONEY_AS_TEXT)
+    return value
+
+
+# Money in every model that reads or shows it (docs/architecture.md#the-json-api): a string with two decimals
+# in JSON ("1234.50") both ways; a Decimal in Python; a JSON number is a 422.
+Money = Annotated[
+    Decimal,
+    BeforeValidator(_money_text),
+    PlainSerializer(lambda d: f"{d:.2f}", return_type=str, when_used="json"),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^-?[0-9]{1,12}(\.[0-9]{1,2})?$",
+            "description": "money: a string with up to two decimals, never a number",
+            "examples": ["1234.50"],
+        }
+    ),
 ]
 
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlmodel import JSON, Field, SQLModel
 
-from lifecycle.models.base import Timestamps, Versioned, money_field
+from lifecycle.models.base import Money, Timestamps, Versioned, money_field
 
 
 class BudgetPlan(Versioned, Timestamps, table=True):
@@ -29,7 +28,7 @@ class BudgetCap(SQLModel, table=True):
     plan_id: int = Field(foreign_key="budget_plans.id", index=True, ondelete="CASCADE")
     district_id: int = Field(foreign_key="districts.id", index=True)
     fiscal_year: int
-    cap: Decimal = money_field()
+    cap: Money = money_field()
 
 
 class Scenario(Versioned, Timestamps, table=True):

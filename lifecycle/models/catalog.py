@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from typing import ClassVar
 
 import sqlalchemy as sa
@@ -13,7 +12,7 @@ from sqlmodel import Field, SQLModel
 from lifecycle.enums import DeviceCategory, ItemKind, PriceUnit
 from lifecycle.models.base import (
     InputModel,
-    MoneyOut,
+    Money,
     Timestamps,
     Versioned,
     enum_type,
@@ -59,7 +58,7 @@ class ContractVehicleRead(ContractVehicleBase):
 
 class PriceTierBase(SQLModel):
     min_qty: int = Field(ge=1)
-    unit_price: Decimal = money_field()
+    unit_price: Money = money_field()
 
 
 class PriceTier(PriceTierBase, table=True):
@@ -75,7 +74,7 @@ class PriceTier(PriceTierBase, table=True):
 
 class PriceTierRead(SQLModel):
     min_qty: int
-    unit_price: MoneyOut
+    unit_price: Money
 
 
 class CatalogItemBase(SQLModel):
@@ -86,7 +85,7 @@ class CatalogItemBase(SQLModel):
     category: DeviceCategory | None = Field(
         default=None, sa_type=enum_type(DeviceCategory, 32)
     )
-    list_price: Decimal = money_field()
+    list_price: Money = money_field()
     unit: PriceUnit = Field(default=PriceUnit.EACH, sa_type=enum_type(PriceUnit, 16))
     min_order_qty: int = Field(default=1, ge=0)
     lifespan_months: int | None = Field(default=None, ge=1, le=240)
@@ -110,6 +109,6 @@ class CatalogItemCreate(InputModel, CatalogItemBase):
 
 class CatalogItemRead(CatalogItemBase):
     id: int
-    list_price: MoneyOut
+    list_price: Money
     version: int
     tiers: list[PriceTierRead] = Field(default_factory=list)

@@ -19,7 +19,7 @@ from lifecycle.enums import (
 )
 from lifecycle.models.base import (
     InputModel,
-    MoneyOut,
+    Money,
     Timestamps,
     Versioned,
     created_field,
@@ -50,7 +50,7 @@ class ServiceContractBase(SQLModel):
         default=RenewalType.TACIT, sa_type=enum_type(RenewalType, 16)
     )
     notice_days: int = Field(default=60, ge=0, le=730)
-    cost_per_period: Decimal = money_field(default=Decimal("0.00"))
+    cost_per_period: Money = money_field(default=Decimal("0.00"))
     escalator_pct: Decimal = pct_field(default=Decimal("0.00"))
     vehicle_id: int | None = None
     funding_source: str = Field(default="", max_length=80)
@@ -126,7 +126,7 @@ class ServiceContractUpdate(InputModel):
     renewal_term_months: int | None = Field(default=None, ge=1, le=120)
     renewal_type: RenewalType | None = None
     notice_days: int | None = Field(default=None, ge=0, le=730)
-    cost_per_period: Decimal | None = Field(
+    cost_per_period: Money | None = Field(
         default=None, ge=0, max_digits=14, decimal_places=2
     )
     escalator_pct: Decimal | None = Field(default=None, ge=0, le=100)
@@ -143,7 +143,7 @@ class ServiceContractUpdate(InputModel):
 class ServiceContractRead(ServiceContractBase):
     id: int
     district_id: int
-    cost_per_period: MoneyOut
+    cost_per_period: Money
     status: AgreementStatus
     current_term_number: int | None
     current_term_start: date | None
@@ -177,7 +177,7 @@ class TermRecord(SQLModel, table=True):
     term_number: int = Field(ge=1)
     start: date
     end: date
-    price: Decimal = money_field(default=Decimal("0.00"))
+    price: Money = money_field(default=Decimal("0.00"))
     seats: int | None = None
     recorded_at: datetime = created_field()
     recorded_by_id: int | None = Field(default=None, foreign_key="users.id", index=True)

@@ -13,7 +13,7 @@ from sqlmodel import JSON, Field, SQLModel
 from lifecycle.enums import AgreementStatus, DeviceCategory, DeviceStatus, RenewalType
 from lifecycle.models.base import (
     InputModel,
-    MoneyOut,
+    Money,
     Timestamps,
     Versioned,
     enum_type,
@@ -33,7 +33,7 @@ class DeviceBase(SQLModel):
         default=DeviceStatus.IN_SERVICE, sa_type=enum_type(DeviceStatus, 16)
     )
     purchase_date: date | None = None
-    purchase_cost: Decimal | None = money_field(nullable=True)
+    purchase_cost: Money | None = money_field(nullable=True)
     funding_source: str = Field(default="", max_length=80)
     vehicle_id: int | None = None
     warranty_end: date | None = None
@@ -132,7 +132,7 @@ class DeviceUpdate(InputModel):
     category: DeviceCategory | None = None
     status: DeviceStatus | None = None
     purchase_date: date | None = None
-    purchase_cost: Decimal | None = Field(default=None, max_digits=14, decimal_places=2)
+    purchase_cost: Money | None = Field(default=None, max_digits=14, decimal_places=2)
     funding_source: str | None = Field(default=None, max_length=80)
     vehicle_id: int | None = None
     warranty_end: date | None = None
@@ -152,7 +152,7 @@ class DeviceUpdate(InputModel):
 class DeviceRead(DeviceBase):
     id: int
     district_id: int
-    purchase_cost: MoneyOut | None
+    purchase_cost: Money | None
     refresh_due: date | None
     refresh_reason: str
     version: int
@@ -172,7 +172,7 @@ class LicenseBase(SQLModel):
         default=RenewalType.EXPRESS, sa_type=enum_type(RenewalType, 16)
     )
     notice_days: int = Field(default=0, ge=0, le=730)
-    price_per_seat: Decimal = money_field(default=Decimal("0.00"))
+    price_per_seat: Money = money_field(default=Decimal("0.00"))
     vehicle_id: int | None = None
     funding_source: str = Field(default="", max_length=80)
     reminder_thresholds: list[int] | None = Field(default=None, sa_type=JSON)
@@ -238,9 +238,7 @@ class LicenseUpdate(InputModel):
     renewal_term_months: int | None = Field(default=None, ge=1, le=120)
     renewal_type: RenewalType | None = None
     notice_days: int | None = Field(default=None, ge=0, le=730)
-    price_per_seat: Decimal | None = Field(
-        default=None, max_digits=14, decimal_places=2
-    )
+    price_per_seat: Money | None = Field(default=None, max_digits=14, decimal_places=2)
     vehicle_id: int | None = None
     funding_source: str | None = Field(default=None, max_length=80)
     reminder_thresholds: list[int] | None = None
@@ -258,7 +256,7 @@ class LicenseUpdate(InputModel):
 class LicenseRead(LicenseBase):
     id: int
     district_id: int
-    price_per_seat: MoneyOut
+    price_per_seat: Money
     status: AgreementStatus
     current_term_number: int | None
     current_term_start: date | None

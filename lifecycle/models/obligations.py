@@ -11,6 +11,7 @@ from sqlmodel import Field, SQLModel
 
 from lifecycle.enums import ObligationKind, ObligationState
 from lifecycle.models.base import (
+    Money,
     Timestamps,
     UtcDateTime,
     created_field,
@@ -53,7 +54,7 @@ class Obligation(Timestamps, table=True):
     term_number: int = 0
     due_date: date
     decide_by: date
-    estimated_cost: Decimal = money_field(default=Decimal("0.00"))
+    estimated_cost: Money = money_field(default=Decimal("0.00"))
     fiscal_year: int
     category: str = Field(default="", max_length=32)
     school_id: int | None = Field(default=None, index=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from typing import ClassVar
 
 import sqlalchemy as sa
@@ -11,6 +10,7 @@ from sqlmodel import Field, SQLModel
 
 from lifecycle.enums import RoundState
 from lifecycle.models.base import (
+    Money,
     Timestamps,
     UtcDateTime,
     Versioned,
@@ -50,7 +50,7 @@ class RoundItem(SQLModel, table=True):
     catalog_item_id: int = Field(foreign_key="catalog_items.id", index=True)
     pooled_qty: int | None = None
     final_min_qty: int | None = None
-    final_unit_price: Decimal | None = money_field(nullable=True)
+    final_unit_price: Money | None = money_field(nullable=True)
     cancelled: bool = False
 
 

@@ -7,7 +7,6 @@ or finance on license and contract renewals; viewers and cooperative staff read 
 from __future__ import annotations
 
 from datetime import date, timedelta
-from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,6 +22,7 @@ from lifecycle.enums import (
     Role,
 )
 from lifecycle.models import District, InputModel, Obligation, User, utcnow
+from lifecycle.models.base import Money
 from lifecycle.scan.jobs import district_today, schedule_rescan
 from lifecycle.scan.obligations import OPEN_STATES
 from lifecycle.web.errors import Conflict, Forbidden, NotFound
@@ -40,9 +40,9 @@ class RenewInput(InputModel):
     """Renewing an express agreement: the subject's version and, optionally, new terms."""
 
     version: int
-    price_per_seat: Decimal | None = _money()
+    price_per_seat: Money | None = _money()
     seats: int | None = Field(default=None, ge=0, le=10_000_000)
-    cost_per_period: Decimal | None = _money()
+    cost_per_period: Money | None = _money()
 
 
 class SnoozeInput(InputModel):
