@@ -1,7 +1,8 @@
 """API resources for licenses and service contracts (docs/architecture.md#the-json-api).
 
-Responses carry exactly the fields §6 lists; requests are validated by the same
-Create/Update models the HTML forms use, and the same services do the writing.
+Responses carry the fields §6 lists and every other field a client can write, so what
+a client reads it can send back; requests are validated by the same Create/Update
+models the HTML forms use, and the same services do the writing.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from flask import Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlmodel import Session, SQLModel, select
 
 from lifecycle.agreements import services as agreements
@@ -33,7 +34,13 @@ from lifecycle.api.frame import (
 )
 from lifecycle.auth import get_user
 from lifecycle.db import get_session
-from lifecycle.enums import AgreementStatus, ContractKind, CoverageType, RenewalType
+from lifecycle.enums import (
+    AgreementStatus,
+    ContractKind,
+    CoverageType,
+    DeviceCategory,
+    RenewalType,
+)
 from lifecycle.models import (
     License,
     LicenseCreate,
@@ -43,57 +50,86 @@ from lifecycle.models import (
     ServiceContractUpdate,
     User,
 )
-from lifecycle.models.base import Money
+from lifecycle.models.base import Money, Percent
 from lifecycle.tenancy import get_scoped, scoped
 
+DECIDE_BY = (
+    "read-only, derived. The open renewal decision: the last day (inclusive) the "
+    "district can still choose. Tacit: a term's end minus notice_days; once that notice "
+    "date has passed the district is committed to the next term, so this is the next "
+    "term's (or a later one's, when the notice is longer than a term). Express: the end "
+    "of the last renewed term. Null when nothing is to decide (renewal none, lapsed, "
+    "ended, cancelled). The renewal obligation of that decision carries the "
+    "term_number whose end it is about."
+)
+TERM = "read-only, derived from term_start and the term lengths as of today"
+STATUS = (
+    "read-only: active | lapsed | cancelled | ended (cancel with "
+    "POST /obligations/{id}/cancel)"
+)
+THRESHOLDS = (
+    "days before decide_by to remind, e.g. [90, 60, 30]; null uses the district's"
+)
 
-class LicenseResource(BaseModel):
-    """A software license as the API shows it."""
+
+class AgreementShown(BaseModel):
+    """What licenses and contracts both show beyond their own fields."""
+
+    vendor_id: int | None
+    vehicle_id: int | None
+    funding_source: str
+    reminder_thresholds: list[int] | None = Field(description=THRESHOLDS)
+    notes: str
+    term_start: date
+    initial_term_months: int
+    renewal_term_months: int
+    renewal_type: RenewalType
+    notice_days: int
+    status: AgreementStatus = Field(description=STATUS)
+    current_term_number: int | None = Field(description=TERM)
+    current_term_start: date | None = Field(description=TERM)
+    current_term_end: date | None = Field(description=TERM)
+    decide_by: date | None = Field(description=DECIDE_BY)
+    version: int
+
+
+class LicenseResource(AgreementShown):
+    """A software license as the API shows it: every field a client can write
+    (LicenseCreate / LicenseUpdate), then the derived, read-only ones."""
 
     id: int
     district_id: int
     product: str
-    vendor_id: int | None
     catalog_item_id: int | None
+    school_id: int | None
     seats: int
     seats_used: int
-    term_start: date
-    initial_term_months: int
-    renewal_term_months: int
-    renewal_type: RenewalType
-    notice_days: int
     price_per_seat: Money
-    current_term_start: date | None  # read-only, derived
-    current_term_end: date | None  # read-only, derived
-    decide_by: date | None  # read-only, derived
-    version: int
 
 
-class ContractResource(BaseModel):
-    """A service contract as the API shows it."""
+class ContractResource(AgreementShown):
+    """A service contract as the API shows it: every field a client can write
+    (ServiceContractCreate / ServiceContractUpdate), then the derived, read-only ones."""
 
     id: int
     district_id: int
-    vendor_id: int | None
     name: str
+    kind: ContractKind
     coverage: CoverageType
-    term_start: date
-    initial_term_months: int
-    renewal_term_months: int
-    renewal_type: RenewalType
-    notice_days: int
+    coverage_category: DeviceCategory | None
+    coverage_school_id: int | None
     cost_per_period: Money
-    escalator_pct: Money
-    current_term_start: date | None  # read-only, derived
-    current_term_end: date | None  # read-only, derived
-    decide_by: date | None  # read-only, derived
-    version: int
+    escalator_pct: Percent = Field(
+        description='percent a term\'s cost grows at each renewal, e.g. "3.00"'
+    )
+    erate_c2_eligible: bool
 
 
 COMMON = [
     QueryParam("district_id", int),
     QueryParam("vendor_id", int),
     QueryParam("vehicle_id", int),
+    QueryParam("funding_source", str),
     QueryParam("status", str, "active | lapsed | cancelled | ended"),
     QueryParam("renewal_type", str, "tacit | express | none"),
     *date_range("decide_by"),

@@ -95,6 +95,11 @@ Money = Annotated[
     ),
 ]
 
+# A percentage as the API shows it: "3.00", like money (but requests may send 3).
+Percent = Annotated[
+    Decimal, PlainSerializer(lambda d: f"{d:.2f}", return_type=str, when_used="json")
+]
+
 
 class StrEnumType(sa.types.TypeDecorator[Any]):
     """A closed vocabulary stored as text; read back as the enum member."""

@@ -9,8 +9,8 @@ from tests.agreements.test_licenses import today_in
 from tests.conftest import fresh
 from tests.factories import make_contract
 
-# The API's field list (docs/architecture.md#the-json-api), word for word.
-FIELDS = {
+# The API's field list (docs/architecture.md#the-json-api), word for word ...
+DESIGN_FIELDS = {
     "id",
     "district_id",
     "vendor_id",
@@ -28,6 +28,12 @@ FIELDS = {
     "decide_by",
     "version",
 }
+# ... and every other field a client can write, then the derived ones.
+FIELDS = DESIGN_FIELDS | {
+    "kind", "coverage_category", "coverage_school_id", "vehicle_id", "funding_source",
+    "erate_c2_eligible", "reminder_thresholds", "notes",
+    "status", "current_term_number",
+}  # fmt: skip
 
 
 def body(**overrides):
