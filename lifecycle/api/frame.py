@@ -269,9 +269,17 @@ def page(
 
 
 def items_page(
-    session: Session, stmt: Select[Any], model: type, read: type[BaseModel]
+    session: Session,
+    stmt: Select[Any],
+    model: type,
+    read: type[BaseModel],
+    *,
+    present: Callable[[Session, list[Any]], list[dict[str, Any]]] | None = None,
 ) -> Response:
-    """One cursor page of `stmt` in id order, as {"items": [...], "next_cursor": ...}."""
+    """One cursor page of `stmt` in id order, as {"items": [...], "next_cursor": ...}.
+
+    `present` shows a page's rows when `read` alone cannot (it may query once for
+    the whole page, never once per row)."""
     result = id_page(
         session,
         stmt,
@@ -281,7 +289,11 @@ def items_page(
     )
     return jsonify(
         {
-            "items": [dump(read, row) for row in result.items],
+            "items": (
+                present(session, result.items)
+                if present is not None
+                else [dump(read, row) for row in result.items]
+            ),
             "next_cursor": result.next_cursor,
         }
     )

@@ -15,6 +15,8 @@ from tests.renewals.test_actions_data import arrange, find, make_obligation
 FIELDS = {
     "id", "district_id", "kind", "subject_type", "subject_id", "due_date", "decide_by",
     "estimated_cost", "fiscal_year", "state",
+    # what a client needs to act on one: the term, and the version to send
+    "term_number", "subject_version",
 }  # fmt: skip
 
 
@@ -43,6 +45,8 @@ def test_list_has_exactly_the_designed_fields(client, world, arranged, token_for
         "estimated_cost": "500.00",
         "fiscal_year": lic.fiscal_year,
         "state": "upcoming",
+        "term_number": 1,
+        "subject_version": arranged.license.version,
     }
 
 
@@ -182,7 +186,7 @@ def test_renew_and_cancel_take_the_subject_version(
         json={"version": version, "price_per_seat": "6.00"},
         headers=headers,
     )
-    assert ok.status_code == 200 and ok.get_json()["state"] == "done"
+    assert ok.status_code == 200 and ok.get_json()["obligation"]["state"] == "done"
     lic_row = fresh(db).get(License, arranged.license.id)
     assert (lic_row.current_term_number, lic_row.price_per_seat) == (2, Decimal("6.00"))
     con = arranged.contract_renewal(db)
