@@ -35,7 +35,7 @@ from lifecycle.models import (
 from lifecycle.scan.jobs import schedule_rescan
 from lifecycle.tenancy import scoped, writable_district
 from lifecycle.web.errors import ValidationFailed
-from lifecycle.web.listing import Filter, SortKey
+from lifecycle.web.listing import Filter, SortKey, date_range
 from lifecycle.web.records import check_version
 
 A = TypeVar("A", License, ServiceContract)
@@ -48,15 +48,13 @@ TERM_RULES = (
 
 def agreement_filters(m: type[Agreement]) -> list[Filter]:
     """The filters licenses and contracts share."""
-    decide_by = col(m.decide_by)
     return [
         Filter("vendor_id", "Vendor", int, column=col(m.vendor_id)),
         Filter("vehicle_id", "Contract vehicle", int, column=col(m.vehicle_id)),
         Filter("funding_source", "Funding source", str, column=col(m.funding_source)),
         Filter("renewal_type", "Renewal", RenewalType, column=col(m.renewal_type)),
         Filter("status", "Status", AgreementStatus, column=col(m.status)),
-        Filter("decide_from", "Decide by from", date, where=lambda v: decide_by >= v),
-        Filter("decide_to", "Decide by until", date, where=lambda v: decide_by <= v),
+        *date_range("decide_by", "Decide by", col(m.decide_by)),
     ]
 
 

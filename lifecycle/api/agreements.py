@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from enum import StrEnum
 from typing import Any
 
 from flask import Response
@@ -26,7 +25,6 @@ from lifecycle.api.frame import (
     apply_filters,
     body_as,
     date_range,
-    enum_values,
     filters,
     items_page,
     one,
@@ -130,8 +128,8 @@ COMMON = [
     QueryParam("vendor_id", int),
     QueryParam("vehicle_id", int),
     QueryParam("funding_source", str),
-    QueryParam("status", str, "active | lapsed | cancelled | ended"),
-    QueryParam("renewal_type", str, "tacit | express | none"),
+    QueryParam("status", AgreementStatus),
+    QueryParam("renewal_type", RenewalType),
     *date_range("decide_by"),
     *date_range("current_term_end"),
 ]
@@ -142,16 +140,10 @@ LICENSE_FILTERS = [
 ]
 CONTRACT_FILTERS = [
     *COMMON,
-    QueryParam("kind", str, "maintenance | support | warranty_extension | ..."),
-    QueryParam("coverage", str, "devices | category | site | none"),
+    QueryParam("kind", ContractKind),
+    QueryParam("coverage", CoverageType),
     QueryParam("coverage_school_id", int),
 ]
-ENUMS: dict[str, type[StrEnum]] = {
-    "status": AgreementStatus,
-    "renewal_type": RenewalType,
-    "kind": ContractKind,
-    "coverage": CoverageType,
-}
 
 
 @dataclass(frozen=True)
@@ -179,9 +171,9 @@ def _register(api: AgreementApi) -> None:
 
     def listed() -> Response:
         """A cursor page of the agreements the caller may see, filtered by field."""
-        values = enum_values(filters(api.query), ENUMS)
+        values = filters(api.query)
         visible = scoped(select(api.model), api.model, get_user())
-        stmt = apply_filters(visible, api.model, values)
+        stmt = apply_filters(visible, api.model, values, api.query)
         return items_page(get_session(), stmt, api.model, api.resource)
 
     def got(**ids: int) -> Response:

@@ -8,19 +8,17 @@ written by the same services (inventory.devices), so both paths keep the same ru
 from __future__ import annotations
 
 from datetime import date
-from enum import StrEnum
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Response
 from pydantic import BaseModel
-from sqlmodel import col, select
+from sqlmodel import select
 
 from lifecycle.api.frame import (
     QueryParam,
+    apply_filters,
     date_range,
     dump,
-    enum_value,
     filters,
     items_page,
     json_body,
@@ -69,42 +67,20 @@ class DeviceResource(BaseModel):
 FILTERS = [
     QueryParam("district_id", int, "cooperative staff: one member district"),
     QueryParam("school_id", int),
-    QueryParam("status", str, ", ".join(s.value for s in DeviceStatus)),
-    QueryParam("category", str, ", ".join(c.value for c in DeviceCategory)),
+    QueryParam("status", DeviceStatus),
+    QueryParam("category", DeviceCategory),
     QueryParam("vehicle_id", int),
     QueryParam("catalog_item_id", int),
     QueryParam("funding_source", str),
     QueryParam("asset_tag", str),
     QueryParam("serial", str),
-    *date_range("due", "refresh due"),
-    *date_range("refresh_due", "refresh due"),
+    # `due_before` / `due_after` (DESIGN §6's example) were the first names of
+    # the refresh_due range.
+    *date_range("refresh_due", "refresh due", old=("due",)),
     *date_range("warranty_end", "warranty end"),
     *date_range("aue_date", "AUE date"),
     *date_range("purchase_date", "purchase date"),
 ]
-ENUMS: dict[str, type[StrEnum]] = {"status": DeviceStatus, "category": DeviceCategory}
-# `due` is the §6 short name of refresh_due.
-DATE_COLUMNS = {
-    "due": "refresh_due",
-    "refresh_due": "refresh_due",
-    "warranty_end": "warranty_end",
-    "aue_date": "aue_date",
-    "purchase_date": "purchase_date",
-}
-
-
-def _where(values: dict[str, Any]) -> list[sa.ColumnElement[bool]]:
-    clauses: list[sa.ColumnElement[bool]] = []
-    for name, value in values.items():
-        if name.endswith(("_before", "_after")):
-            base, _, edge = name.rpartition("_")
-            column = col(getattr(Device, DATE_COLUMNS[base]))
-            clauses.append(column < value if edge == "before" else column >= value)
-            continue
-        if name in ENUMS:
-            value = enum_value(name, ENUMS[name], value)
-        clauses.append(col(getattr(Device, name)) == value)
-    return clauses
 
 
 @operation(
@@ -117,7 +93,10 @@ def _where(values: dict[str, Any]) -> list[sa.ColumnElement[bool]]:
     query=FILTERS,
 )
 def list_devices() -> Response:
-    stmt = scoped(select(Device), Device, get_user()).where(*_where(filters(FILTERS)))
+    values = filters(FILTERS)
+    stmt = apply_filters(
+        scoped(select(Device), Device, get_user()), Device, values, FILTERS
+    )
     return items_page(get_session(), stmt, Device, DeviceResource)
 
 

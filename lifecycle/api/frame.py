@@ -17,6 +17,7 @@ from sqlmodel import Session, col
 from lifecycle.bounds import parse_day, parse_int
 from lifecycle.web.errors import ValidationFailed
 from lifecycle.web.forms import validate
+from lifecycle.web.listing import BEFORE_MEANS, FROM_MEANS, RANGE_BEFORE, RANGE_FROM
 from lifecycle.web.paging import id_page, parse_limit
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -28,8 +29,11 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 @dataclass
 class QueryParam:
     name: str
-    kind: type  # int | str | date | bool
+    kind: type  # int | str | date | bool | an Enum class
     description: str = ""
+    column: str = ""  # the field it compares (default: its name)
+    compare: str = "eq"  # "eq" | "from" (>=) | "before" (<)
+    deprecated: bool = False  # an old name kept working; OpenAPI says so
 
 
 @dataclass
@@ -185,16 +189,6 @@ def enum_value(name: str, enum: type[Enum], raw: Any) -> Any:
         raise ValidationFailed({name: f"must be one of: {choices}"}) from exc
 
 
-def enum_values(
-    values: dict[str, Any], enums: Mapping[str, type[Enum]]
-) -> dict[str, Any]:
-    """Parsed filters with the enum-valued ones (named in `enums`) as members."""
-    for name, enum in enums.items():
-        if name in values:
-            values[name] = enum_value(name, enum, values[name])
-    return values
-
-
 def _parse(param: QueryParam, raw: str) -> Any:
     if isinstance(param.kind, type) and issubclass(param.kind, Enum):
         return enum_value(param.name, param.kind, raw)
@@ -212,13 +206,35 @@ def _parse(param: QueryParam, raw: str) -> Any:
     return raw
 
 
-def date_range(name: str, what: str | None = None) -> list[QueryParam]:
-    """`<name>_before` and `<name>_after` filters of a date field (see apply_filters)."""
+def date_range(
+    name: str, what: str | None = None, *, old: tuple[str, ...] = ()
+) -> list[QueryParam]:
+    """The `<name>_from` and `<name>_before` filters of a date field, as on the pages
+    (web.listing: inclusive from, exclusive before), and the names that filtered it
+    before that convention: `<name>_after` and `<old>_before` / `<old>_after` keep
+    the meaning they had (after: on or after; before: strictly before)."""
     what = what or name
-    return [
-        QueryParam(f"{name}_before", date, f"{what} strictly before this date"),
-        QueryParam(f"{name}_after", date, f"{what} on or after this date"),
+    params = [
+        QueryParam(name + RANGE_FROM, date, f"{what} {FROM_MEANS}", name, "from"),
+        QueryParam(name + RANGE_BEFORE, date, f"{what} {BEFORE_MEANS}", name, "before"),
     ]
+    for short in (name, *old):
+        for suffix, compare, same in (
+            ("_before", "before", name + RANGE_BEFORE),
+            ("_after", "from", name + RANGE_FROM),
+        ):
+            if short + suffix not in {p.name for p in params}:
+                params.append(
+                    QueryParam(
+                        short + suffix,
+                        date,
+                        f"deprecated: the same as {same}",
+                        name,
+                        compare,
+                        deprecated=True,
+                    )
+                )
+    return params
 
 
 PAGING_PARAMS = [
@@ -243,16 +259,19 @@ def filters(params: list[QueryParam]) -> dict[str, Any]:
 
 
 def apply_filters(
-    stmt: Select[Any], model: type, values: dict[str, Any]
+    stmt: Select[Any], model: type, values: dict[str, Any], params: list[QueryParam]
 ) -> Select[Any]:
-    """Equality filters named after columns; `x_before` / `x_after` compare dates."""
+    """The parsed filters as WHERE clauses: equality, or a date range's edge."""
+    declared = {p.name: p for p in params}
     for name, value in values.items():
-        if name.endswith("_before"):
-            stmt = stmt.where(col(getattr(model, name.removesuffix("_before"))) < value)
-        elif name.endswith("_after"):
-            stmt = stmt.where(col(getattr(model, name.removesuffix("_after"))) >= value)
+        param = declared[name]
+        column = col(getattr(model, param.column or name))
+        if param.compare == "from":
+            stmt = stmt.where(column >= value)
+        elif param.compare == "before":
+            stmt = stmt.where(column < value)
         else:
-            stmt = stmt.where(col(getattr(model, name)) == value)
+            stmt = stmt.where(column == value)
     return stmt
 
 
@@ -264,7 +283,7 @@ def page(
     params: list[QueryParam],
 ) -> Response:
     """A list response: {"items": [...], "next_cursor": ...}, ordered by id."""
-    stmt = apply_filters(stmt, model, filters(params))
+    stmt = apply_filters(stmt, model, filters(params), params)
     return items_page(session, stmt, model, read)
 
 

@@ -9,7 +9,6 @@ every obligation carries as `subject_version`.
 from __future__ import annotations
 
 from datetime import date
-from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,7 +22,6 @@ from lifecycle.api.frame import (
     apply_filters,
     date_range,
     dump,
-    enum_values,
     filters,
     items_page,
     json_body,
@@ -136,19 +134,17 @@ class RenewResult(BaseModel):
 
 
 FILTERS = [
-    QueryParam("kind", str, "refresh | warranty | license_renewal | contract_renewal"),
-    QueryParam("state", str, "upcoming | notified | acknowledged | snoozed | ..."),
+    QueryParam("kind", ObligationKind),
+    QueryParam("state", ObligationState),
     QueryParam("district_id", int),
     QueryParam("school_id", int),
     QueryParam("subject_type", str, "device | license | contract"),
     QueryParam("subject_id", int),
     QueryParam("fiscal_year", int),
-    # `due_before` / `due_after` filter due_date (field-named filters, docs/architecture.md#the-json-api).
-    QueryParam("due_before", date, "due_date strictly before this date"),
-    QueryParam("due_after", date, "due_date on or after this date"),
+    # `due_before` / `due_after` were the first names of the due_date range.
+    *date_range("due_date", old=("due",)),
     *date_range("decide_by"),
 ]
-ENUMS: dict[str, type[StrEnum]] = {"kind": ObligationKind, "state": ObligationState}
 SUBJECTS: dict[str, type[Device | License | ServiceContract]] = {
     "device": Device,
     "license": License,
@@ -170,12 +166,9 @@ AGREEMENTS: dict[str, tuple[type[License | ServiceContract], type[BaseModel]]] =
     query=FILTERS,
 )
 def list_obligations() -> Response:
-    values = enum_values(filters(FILTERS), ENUMS)
-    for short in ("due_before", "due_after"):
-        if short in values:
-            values[short.replace("due_", "due_date_")] = values.pop(short)
+    values = filters(FILTERS)
     stmt = apply_filters(
-        scoped(select(Obligation), Obligation, get_user()), Obligation, values
+        scoped(select(Obligation), Obligation, get_user()), Obligation, values, FILTERS
     )
     return items_page(get_session(), stmt, Obligation, ObligationRead, present=shown)
 

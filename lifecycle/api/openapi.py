@@ -86,6 +86,8 @@ def _param(p: QueryParam) -> dict[str, Any]:
     }
     if p.description:
         out["description"] = p.description
+    if p.deprecated:
+        out["deprecated"] = True
     return out
 
 
@@ -177,8 +179,13 @@ def build_document() -> dict[str, Any]:
             "version": "1",
             "description": (
                 "IT asset and service-contract lifecycle data for cooperative member districts. "
-                "Dates are ISO 8601, timestamps UTC, money strings with two decimals. Lists "
-                "page with limit and cursor; writes send the version they read (409 if stale). "
+                "Dates are ISO 8601, timestamps UTC. Money is a string with two decimals "
+                '("1234.50") in responses and in requests: a JSON number for money is a 422. '
+                "Lists page with limit and cursor and filter on fields by name; a date "
+                "range is `<field>_from` (on or after, inclusive) and `<field>_before` "
+                "(strictly before, exclusive), as on the HTML lists, so a fiscal year is "
+                "`due_date_from=2026-07-01&due_date_before=2027-07-01`; older names are "
+                "marked deprecated. Writes send the version they read (409 if stale). "
                 "A field a request does not accept is a 422, never silently dropped; the "
                 "read-only fields of a record (id, district_id, derived dates) may be sent "
                 "back unchanged."

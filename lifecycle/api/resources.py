@@ -325,7 +325,9 @@ ITEM_FILTERS = [
 def list_catalog_items() -> Response:
     get_user()
     session = get_session()
-    stmt = apply_filters(select(CatalogItem), CatalogItem, filters(ITEM_FILTERS))
+    stmt = apply_filters(
+        select(CatalogItem), CatalogItem, filters(ITEM_FILTERS), ITEM_FILTERS
+    )
     result = id_page(
         session,
         stmt,

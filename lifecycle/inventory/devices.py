@@ -40,7 +40,14 @@ from lifecycle.sqlfuncs import rowcount
 from lifecycle.tenancy import district_filter, scoped, writable_district
 from lifecycle.web.errors import Conflict, ValidationFailed
 from lifecycle.web.forms import validate
-from lifecycle.web.listing import AnySelect, Filter, ListSpec, SortKey, contains
+from lifecycle.web.listing import (
+    AnySelect,
+    Filter,
+    ListSpec,
+    SortKey,
+    contains,
+    date_range,
+)
 from lifecycle.web.records import check_version
 
 EDITABLE = tuple(f for f in DeviceUpdate.model_fields if f != "version")
@@ -70,18 +77,7 @@ SPEC = ListSpec(
         Filter(
             "funding_source", "Funding source", str, column=col(Device.funding_source)
         ),
-        Filter(
-            "refresh_from",
-            "Refresh due from",
-            date,
-            where=lambda v: col(Device.refresh_due) >= v,
-        ),
-        Filter(
-            "refresh_to",
-            "Refresh due until",
-            date,
-            where=lambda v: col(Device.refresh_due) <= v,
-        ),
+        *date_range("refresh_due", "Refresh due", col(Device.refresh_due)),
         Filter("district_id", "District", int, column=col(Device.district_id)),
     ],
     sorts=[

@@ -38,6 +38,7 @@ from lifecycle.web.listing import (
     ListSpec,
     SortKey,
     contains,
+    date_range,
     filtered,
 )
 
@@ -97,24 +98,8 @@ SPEC = ListSpec(
         Filter("school_id", "School", int, column=col(Obligation.school_id)),
         Filter("category", "Category", str, column=col(Obligation.category)),
         Filter("fiscal_year", "Fiscal year", int, column=col(Obligation.fiscal_year)),
-        Filter(
-            "due_from", "Due from", date, where=lambda v: col(Obligation.due_date) >= v
-        ),
-        Filter(
-            "due_to", "Due until", date, where=lambda v: col(Obligation.due_date) <= v
-        ),
-        Filter(
-            "decide_from",
-            "Decide by from",
-            date,
-            where=lambda v: col(Obligation.decide_by) >= v,
-        ),
-        Filter(
-            "decide_to",
-            "Decide by until",
-            date,
-            where=lambda v: col(Obligation.decide_by) <= v,
-        ),
+        *date_range("due_date", "Due", col(Obligation.due_date)),
+        *date_range("decide_by", "Decide by", col(Obligation.decide_by)),
         # Not a filter of rows: which measure the timeline draws (kept in every link).
         Filter("metric", "Chart shows", Metric, where=lambda v: sa.true()),
     ],

@@ -77,6 +77,27 @@ class Filter:
         return self.column == value  # type: ignore[no-any-return]
 
 
+# Every date range, on the pages and in the API alike, is a pair of filters named after
+# the field: `<field>_from` keeps dates on or after its value (inclusive) and
+# `<field>_before` dates strictly before it (exclusive). Consecutive ranges then neither
+# overlap nor leave a gap: a fiscal year is `due_date_from=2026-07-01` and
+# `due_date_before=2027-07-01`.
+RANGE_FROM = "_from"
+RANGE_BEFORE = "_before"
+FROM_MEANS = "on or after this date (inclusive)"
+BEFORE_MEANS = "strictly before this date (exclusive)"
+
+
+def date_range(name: str, label: str, column: Any) -> list[Filter]:
+    """The `<name>_from` and `<name>_before` filters of a date column (see above)."""
+    return [
+        Filter(name + RANGE_FROM, f"{label} from", date, where=lambda v: column >= v),
+        Filter(
+            name + RANGE_BEFORE, f"{label} before", date, where=lambda v: column < v
+        ),
+    ]
+
+
 @dataclass(frozen=True)
 class SortKey:
     name: str

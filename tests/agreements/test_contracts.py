@@ -531,6 +531,6 @@ def test_both_agreement_lists_offer_the_shared_filters(it, url):
 
     for name in ("vehicle_id", "funding_source", "renewal_type", "status"):
         assert f'name="{name}"' in page, name
-    for name in ("decide_from", "decide_to"):
+    for name in ("decide_by_from", "decide_by_before"):
         assert f'name="{name}"' in page, name
     assert ('name="erate"' in page) == (url == "/contracts")

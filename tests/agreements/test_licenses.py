@@ -87,9 +87,9 @@ def test_filters_narrow_the_list_and_a_bad_filter_is_a_422(it, db, world):
     assert products("/licenses?renewal_type=tacit") == ["Tacit One"]
     assert products("/licenses?status=cancelled") == ["Cancelled One"]
     assert products(f"/licenses?school_id={world.a.school.id}") == ["Express One"]
-    until = (t + timedelta(days=30)).isoformat()
-    assert products(f"/licenses?decide_to={until}") == ["Tacit One"]
-    bad = it.get("/licenses?decide_to=someday&status=gone", headers=htmx())
+    before = (t + timedelta(days=30)).isoformat()
+    assert products(f"/licenses?decide_by_before={before}") == ["Tacit One"]
+    bad = it.get("/licenses?decide_by_before=someday&status=gone", headers=htmx())
     assert bad.status_code == 422
     assert "must be a date (YYYY-MM-DD)" in text(bad)
     assert "must be one of: active, lapsed, cancelled, ended" in text(bad)

@@ -148,9 +148,9 @@ def test_filters_narrow_the_list(it, db, world):
     assert found(funding_source="Title IV-A") == [laptop.id]
     assert found(vehicle_id=str(vehicle.id)) == [laptop.id]
     assert found(catalog_item_id=str(item.id)) == [laptop.id]
-    assert found(refresh_to="2026-12-31") == [laptop.id]  # due 2026-01-10
-    assert found(refresh_from="2027-01-01") == [spare.id]  # due 2028-01-10
-    assert undated.id not in found(refresh_from="2000-01-01")
+    assert found(refresh_due_before="2027-01-01") == [laptop.id]  # due 2026-01-10
+    assert found(refresh_due_from="2027-01-01") == [spare.id]  # due 2028-01-10
+    assert undated.id not in found(refresh_due_from="2000-01-01")
     assert found(category="chromebook", status="spare") == [spare.id]
     summary = text(it.get("/devices?status=spare&category=chromebook"))
     assert "Status: spare" in summary and "Category: chromebook" in summary
@@ -162,7 +162,8 @@ def test_a_bad_filter_answers_422_and_says_which(it, db, world):
 
     for headers in ({}, htmx()):
         response = it.get(
-            "/devices?status=broken&refresh_from=someday&school_id=x", headers=headers
+            "/devices?status=broken&refresh_due_from=someday&school_id=x",
+            headers=headers,
         )
         body = text(response)
         assert response.status_code == 422

@@ -153,7 +153,7 @@ def test_filters_search_and_bad_values(client, db, world, arranged):
     assert re.findall(r'<tr id="ob-(\d+)"', html) == [
         str(arranged.contract_renewal(db).id)
     ]
-    bad = client.get("/renewals?due_from=tomorrow")
+    bad = client.get("/renewals?due_date_from=tomorrow")
     assert bad.status_code == 422
     html = client.get("/renewals?sort=-estimated_cost").get_data(as_text=True)
     ids = re.findall(r'<tr id="ob-(\d+)"', html)
