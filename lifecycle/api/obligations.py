@@ -8,7 +8,7 @@ every obligation carries as `subject_version`.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -30,7 +30,13 @@ from lifecycle.api.frame import (
 from lifecycle.auth import get_user
 from lifecycle.db import get_session
 from lifecycle.enums import ObligationKind, ObligationState
-from lifecycle.models import Device, License, Obligation, ServiceContract
+from lifecycle.models import (
+    Device,
+    License,
+    Obligation,
+    Reminder,
+    ServiceContract,
+)
 from lifecycle.models.base import InputModel, Money
 from lifecycle.renewals import actions
 from lifecycle.tenancy import get_scoped, scoped
@@ -274,3 +280,36 @@ def cancel_obligation(obligation_id: int) -> Response:
 )
 def replace_obligation(obligation_id: int) -> Response:
     return _acted(obligation_id, "replace", VersionRequest)
+
+
+class ReminderRead(BaseModel):
+    """One reminder sent about an obligation: its threshold was reached in this term."""
+
+    id: int
+    obligation_id: int
+    term_number: int = Field(description="the term of the obligation it was about")
+    threshold_days: int = Field(
+        description="the threshold reached: this many days (or fewer) before decide_by"
+    )
+    sent_at: datetime = Field(
+        validation_alias="created_at",
+        description="when the scan sent it: the bell notification of each person "
+        "told (the owner and the district's IT, and finance for renewals), and an "
+        "e-mail to those who chose e-mail. Who was told is not recorded per reminder",
+    )
+
+
+@operation(
+    "/obligations/<int:obligation_id>/reminders",
+    "GET",
+    summary="The reminders sent about an obligation, oldest first",
+    tag="obligations",
+    response=ReminderRead,
+    many=True,
+)
+def list_obligation_reminders(obligation_id: int) -> Response:
+    session = get_session()
+    found = get_scoped(session, Obligation, obligation_id, get_user())
+    filters([])  # no filters: an unknown parameter is a 422
+    stmt = select(Reminder).where(col(Reminder.obligation_id) == found.id)
+    return items_page(session, stmt, Reminder, ReminderRead)
