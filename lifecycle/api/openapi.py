@@ -84,8 +84,8 @@ def _param(p: QueryParam) -> dict[str, Any]:
         "required": False,
         "schema": schema,
     }
-    if p.description:
-        out["description"] = p.description
+    # A filter without words of its own is an equality on the field it is named after.
+    out["description"] = p.description or f"only those whose {p.name} is this value"
     if p.deprecated:
         out["deprecated"] = True
     return out

@@ -149,3 +149,142 @@ def test_a_write_documents_its_request_body_and_conflict(document):
     assert (
         "204" in document["paths"]["/api/v1/schools/{school_id}"]["delete"]["responses"]
     )
+
+
+# --- the answers match the document ------------------------------------------------
+
+JSON_TYPES = {
+    "string": str,
+    "integer": int,
+    "number": (int, float),
+    "boolean": bool,
+    "array": list,
+    "object": dict,
+    "null": type(None),
+}
+
+
+def _conforms(document: dict[str, Any], schema: dict[str, Any], value: Any) -> bool:
+    """Whether `value` has the shape `schema` says (types, properties, items, refs)."""
+    if "$ref" in schema:
+        return _conforms(document, _resolve(document, schema["$ref"]), value)
+    if "anyOf" in schema:
+        return any(_conforms(document, option, value) for option in schema["anyOf"])
+    if "enum" in schema and value not in schema["enum"]:
+        return False
+    kinds = schema.get("type")
+    if kinds is not None:
+        kinds = kinds if isinstance(kinds, list) else [kinds]
+        if isinstance(value, bool) and "boolean" not in kinds:
+            return False
+        if not isinstance(value, tuple(JSON_TYPES[k] for k in kinds)):
+            return False
+    if isinstance(value, str) and not re.search(schema.get("pattern", ""), value):
+        return False
+    if isinstance(value, dict) and "properties" in schema:
+        props = schema["properties"]
+        if set(value) != set(props) or not set(schema.get("required", [])) <= set(
+            value
+        ):
+            return False
+        return all(_conforms(document, props[k], v) for k, v in value.items())
+    if isinstance(value, list) and "items" in schema:
+        return all(_conforms(document, schema["items"], v) for v in value)
+    return True
+
+
+def _answer_schema(document, path, method="get", status="200"):
+    return document["paths"][path][method]["responses"][status]["content"][
+        "application/json"
+    ]["schema"]
+
+
+@pytest.fixture
+def everything(db, world):
+    """One of each record the API lists, reminded once, in district A."""
+    from datetime import timedelta
+
+    from dateutil.relativedelta import relativedelta
+
+    from tests.factories import make_contract, make_device, make_license
+    from tests.notices.conftest import scan_and_remind
+    from tests.renewals.test_actions_data import today_of
+
+    today = today_of(db, world.a.district)
+    make_device(
+        db,
+        world.a.district,
+        purchase_date=today - relativedelta(months=40),
+        lifespan_months=48,
+        purchase_cost=Decimal("650.00"),
+        warranty_end=today + timedelta(days=10),
+    )
+    make_license(db, world.a.district, term_start=today - relativedelta(months=11))
+    make_contract(
+        db,
+        world.a.district,
+        term_start=today - relativedelta(months=11),
+        reminder_thresholds=[60, 30],
+    )
+    db.commit()
+    scan_and_remind(db, world.a.district.id, today)
+
+
+LISTS = [
+    "/api/v1/devices",
+    "/api/v1/licenses",
+    "/api/v1/contracts",
+    "/api/v1/obligations",
+    "/api/v1/notifications",
+]
+
+
+@pytest.mark.parametrize("path", LISTS)
+def test_a_list_answers_what_the_document_says(
+    client, world, token_for, document, everything, path
+):
+    body = client.get(path, headers=token_for(world.a.it)).json
+
+    assert body["items"], path
+    assert _conforms(document, _answer_schema(document, path), body), body
+
+
+def test_reminders_and_renew_answer_what_the_document_says(
+    client, db, world, token_for, document, everything
+):
+    from sqlmodel import select
+
+    from lifecycle.models import Reminder
+
+    headers = token_for(world.a.it)
+    reminder = db.exec(select(Reminder)).first()
+    reminders = client.get(
+        f"/api/v1/obligations/{reminder.obligation_id}/reminders", headers=headers
+    ).json
+    (lic,) = client.get(
+        "/api/v1/obligations?kind=license_renewal", headers=headers
+    ).json["items"]
+    renewed = client.post(
+        f"/api/v1/obligations/{lic['id']}/renew",
+        json={"version": lic["subject_version"]},
+        headers=headers,
+    )
+
+    assert reminders["items"]
+    reminders_schema = _answer_schema(
+        document, "/api/v1/obligations/{obligation_id}/reminders"
+    )
+    assert _conforms(document, reminders_schema, reminders), reminders
+    assert renewed.status_code == 200, renewed.json
+    renew = _answer_schema(
+        document, "/api/v1/obligations/{obligation_id}/renew", "post"
+    )
+    assert _conforms(document, renew, renewed.json), renewed.json
+
+
+def test_every_query_parameter_says_what_it_does(document):
+    for path, operations in document["paths"].items():
+        for method, op in operations.items():
+            for param in op["parameters"]:
+                if param["in"] == "query":
+                    assert param.get("description"), (method, path, param["name"])
