@@ -74,8 +74,7 @@ FILTERS = [
     QueryParam("funding_source", str),
     QueryParam("asset_tag", str),
     QueryParam("serial", str),
-    # `due_before` / `due_after` (DESIGN §6's example) were the first names of
-    # the refresh_due range.
+    # `due_before` / `due_after` were the first names of the refresh_due range.
     *date_range("refresh_due", "refresh due", old=("due",)),
     *date_range("warranty_end", "warranty end"),
     *date_range("aue_date", "AUE date"),

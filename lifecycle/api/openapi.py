@@ -145,7 +145,7 @@ def _operation(op: Operation, schemas: dict[str, Any]) -> dict[str, Any]:
     names_district = op.request is not None and "district_id" in op.request.model_fields
     if path_params or names_district:
         errors["404"] = "No such record (or not yours)"
-    if op.method in ("post", "patch", "put") or op.query:
+    if op.method in ("post", "patch", "put") or op.query or op.many:
         errors["422"] = "Invalid input; fields says which"
     if op.method != "get":
         errors["409"] = (

@@ -10,7 +10,7 @@ from tests.conftest import fresh
 from tests.factories import make_contract
 
 # The API's field list (docs/architecture.md#the-json-api), word for word ...
-DESIGN_FIELDS = {
+DOCUMENTED_FIELDS = {
     "id",
     "district_id",
     "vendor_id",
@@ -29,7 +29,7 @@ DESIGN_FIELDS = {
     "version",
 }
 # ... and every other field a client can write, then the derived ones.
-FIELDS = DESIGN_FIELDS | {
+FIELDS = DOCUMENTED_FIELDS | {
     "kind", "coverage_category", "coverage_school_id", "vehicle_id", "funding_source",
     "erate_c2_eligible", "reminder_thresholds", "notes",
     "status", "current_term_number",

@@ -14,7 +14,7 @@ from tests.conftest import fresh
 from tests.factories import make_license, make_school
 
 # The API's field list (docs/architecture.md#the-json-api), word for word ...
-DESIGN_FIELDS = {
+DOCUMENTED_FIELDS = {
     "id",
     "district_id",
     "product",
@@ -34,7 +34,7 @@ DESIGN_FIELDS = {
     "version",
 }
 # ... and every other field a client can write, then the derived ones.
-FIELDS = DESIGN_FIELDS | {
+FIELDS = DOCUMENTED_FIELDS | {
     "school_id", "vehicle_id", "funding_source", "reminder_thresholds", "notes",
     "status", "current_term_number",
 }  # fmt: skip

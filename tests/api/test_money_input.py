@@ -1,4 +1,4 @@
-"""Money is a string in requests as in responses (DESIGN §6): a JSON number is a 422."""
+"""Money is a string in requests as in responses (docs/architecture.md): a JSON number is a 422."""
 
 from __future__ import annotations
 

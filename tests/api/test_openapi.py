@@ -288,3 +288,11 @@ def test_every_query_parameter_says_what_it_does(document):
             for param in op["parameters"]:
                 if param["in"] == "query":
                     assert param.get("description"), (method, path, param["name"])
+
+
+def test_every_list_documents_the_422_of_a_bad_limit_or_cursor(client, document):
+    for path, operations in document["paths"].items():
+        op = operations.get("get", {})
+        names = {p["name"] for p in op.get("parameters", [])}
+        if "cursor" in names:
+            assert "422" in op["responses"], path

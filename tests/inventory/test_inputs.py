@@ -172,11 +172,11 @@ def test_an_edit_form_with_a_version_out_of_range_is_a_422(it, db, world, versio
         (f"/devices?school_id={BIG}", "must be at most 2147483647"),
         ("/devices?school_id=²", "must be a whole number"),
         ("/devices?catalog_item_id=٣", "must be a whole number"),
-        ("/devices?refresh_to=9999-12-31", RANGE),
+        ("/devices?refresh_due_before=9999-12-31", RANGE),
         (f"/licenses?vendor_id={BIG}", "must be at most 2147483647"),
         ("/contracts?school_id=²", "must be a whole number"),
         (f"/renewals?fiscal_year={BIG}", "must be at most 2147483647"),
-        ("/renewals?due_from=9999-12-01", RANGE),
+        ("/renewals?due_date_from=9999-12-01", RANGE),
         (f"/schools?district_id={BIG}", "must be at most 2147483647"),
     ],
 )
