@@ -13,9 +13,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
-from lifecycle.agreements.sql import Agreement, term_end_expr
+from lifecycle.agreements.sql import term_end_expr
 from lifecycle.enums import CoverageType, DeviceStatus
 from lifecycle.models import (
+    Agreement,
     CatalogItem,
     CategoryPolicy,
     Device,
@@ -224,7 +225,7 @@ def insert_contracts(conn: Connection, info: DistrictInfo, first_id: int) -> Non
 
 
 def insert_term_history(
-    conn: Connection, model: Agreement, profiles: sa.Table, salt: int, count: int
+    conn: Connection, model: type[Agreement], profiles: sa.Table, salt: int, count: int
 ) -> None:
     """Terms 1..records of every agreement, dated from the ORIGINAL start (§3.1)."""
     most = int(conn.execute(sa.select(sa.func.max(profiles.c.records))).scalar() or 0)

@@ -11,10 +11,11 @@ the term and refresh arithmetic from them would leave the calendar.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from dateutil.relativedelta import relativedelta
 from werkzeug.routing import IntegerConverter, Map
 
 INT_MIN = -(2**31)
@@ -103,6 +104,22 @@ class OutOfCalendar(ValueError):
         "The dates of this record lead outside the calendar; correct its dates "
         f"(between {EARLIEST.isoformat()} and {LATEST.isoformat()}) first."
     )
+
+
+def months_after(day: date, months: int) -> date:
+    """day + months, clamped to the month's end; OutOfCalendar past year 9999."""
+    try:
+        return day + relativedelta(months=months)
+    except (ValueError, OverflowError) as exc:
+        raise OutOfCalendar(f"{day} + {months} months") from exc
+
+
+def days_after(day: date, days: int) -> date:
+    """day + days (days may be negative); OutOfCalendar outside years 1–9999."""
+    try:
+        return day + timedelta(days=days)
+    except OverflowError as exc:
+        raise OutOfCalendar(f"{day} + {days} days") from exc
 
 
 def digits_up_to(limit: int) -> str:

@@ -15,6 +15,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "lifecycle"
 # Pure rules: plain values in, plain values out (docs/architecture.md#pure-modules).
 PURE = (
     "lifecycle.agreements.rules",
+    "lifecycle.agreements.term_table",
     "lifecycle.budget.fiscal",
     "lifecycle.money",
     "lifecycle.renewals.timeline",

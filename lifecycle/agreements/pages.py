@@ -1,6 +1,6 @@
 """The pages licenses and service contracts share, parameterised by `AgreementPages`.
 
-licenses_views.py and contracts_views.py keep their blueprints and routes (the URLs
+licenses/views.py and contracts/views.py keep their blueprints and routes (the URLs
 and endpoint names); each route hands over to the matching method here, and the
 modules add what differs: CSV columns, the detail page's extras, coverage.
 """
@@ -17,12 +17,11 @@ from werkzeug.routing import BuildError
 
 from lifecycle.agreements import services as agreements
 from lifecycle.agreements import terms as agreement_terms
-from lifecycle.agreements.terms import Agreement
 from lifecycle.auth import get_user, is_district_it, require_district_it
 from lifecycle.db import get_session
 from lifecycle.enums import AgreementStatus, RenewalType
 from lifecycle.inventory.options import options
-from lifecycle.models import User
+from lifecycle.models import Agreement, User
 from lifecycle.renewals.queries import obligations_of
 from lifecycle.tenancy import get_scoped
 from lifecycle.web import listing

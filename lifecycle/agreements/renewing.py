@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from lifecycle.agreements.rules import escalated_cost, term, term_number_on
 from lifecycle.enums import RENEWAL_KINDS, AgreementStatus, ObligationState, RenewalType
 from lifecycle.models import License, Obligation, ServiceContract, TermRecord, User
 from lifecycle.renewals.action_rules import (
@@ -30,7 +31,6 @@ from lifecycle.renewals.action_rules import (
     snapshot,
     today_for,
 )
-from lifecycle.scan.schedule import escalated_cost, term, term_number_on
 from lifecycle.web.errors import Conflict, NotFound, ValidationFailed
 from lifecycle.web.records import check_version
 

@@ -1,9 +1,13 @@
-"""Stored term fields of licenses and contracts (docs/rules.md#terms-and-renewal-dates). Pure: no DB, no Flask.
+"""The term rules of licenses and service contracts (docs/rules.md#terms-and-renewal-dates).
+Pure: no DB, no Flask.
 
-`derive` turns an agreement's term rules and today's date into what we store for lists,
-filters and reminders: the current term (number, start, end), the decide-by date and the
-status. Term dates come from `renewals.schedule`, always from the ORIGINAL start.
+The one home of these rules: the ORM bookkeeping (agreements/terms.py) applies them to
+one record, the scan's set-based SQL (agreements/sql.py, agreements/advance.py) to every
+record of a district, and tests/agreements/test_rules_sql.py holds the two to the same
+worked cases.
 
+- Every term boundary is computed from the ORIGINAL start date; one term end is never
+  chained onto the last, so monthly terms from 31 Jan start on 31 Jan, 28 Feb, 31 Mar…
 - Before the term start the current term is term 1.
 - tacit (renews unless cancelled): the current term is the one containing today. Its
   decide-by is the term end − notice days; once that date has passed, the district is
@@ -12,26 +16,213 @@ status. Term dates come from `renewals.schedule`, always from the ORIGINAL start
   notice date moves with every renewal; it is never computed from the original end.
 - express (lapses unless renewed): only terms up to `renewed_through` exist (term 1
   always does). While today is inside them the decide-by is the end of the last renewed
-  term (renewing early moves it); past that, the agreement has lapsed: the current term
-  stays the last renewed one and there is nothing left to decide.
+  term (renewing early moves it, never the current term); past that, the agreement has
+  lapsed: the current term stays the last renewed one and there is nothing to decide.
 - none (ends for good): term 1 only, no decide-by; past it the agreement has ended.
 - A cancelled agreement keeps its term dates but has nothing to decide.
+- Prices: a contract's cost_per_period is the price of its current term; each later
+  term costs the one before × (1 + escalator %), compounded.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any, Protocol
 
-from lifecycle.bounds import OutOfCalendar
+from lifecycle.bounds import days_after, months_after
 from lifecycle.enums import AgreementStatus, RenewalType
-from lifecycle.scan.schedule import Term, days_after, term, term_number_on
+from lifecycle.money import Amount, inflate
 
 # Notice is at most 730 days and a term at least a month: ~25 steps at worst.
 _MAX_STEPS = 1000
+
+
+# ---------------------------------------------------------------------------
+# Term boundaries
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One term of a license or contract: its 1-based number and inclusive dates."""
+
+    number: int
+    start: date
+    end: date
+
+    def __contains__(self, day: object) -> bool:
+        return isinstance(day, date) and self.start <= day <= self.end
+
+
+def _check_lengths(initial_months: int, renewal_months: int) -> None:
+    if initial_months < 1 or renewal_months < 1:
+        raise ValueError(
+            "term lengths must be at least 1 month, got "
+            f"initial={initial_months} renewal={renewal_months}"
+        )
+
+
+def _months_before_term(n: int, initial_months: int, renewal_months: int) -> int:
+    """Months from the original start to the first day of term n."""
+    if n == 1:
+        return 0
+    return initial_months + (n - 2) * renewal_months
+
+
+def _term_start(start: date, initial: int, renewal: int, n: int) -> date:
+    return months_after(start, _months_before_term(n, initial, renewal))
+
+
+def _term_end(start: date, initial: int, renewal: int, n: int) -> date:
+    return days_after(_term_start(start, initial, renewal, n + 1), -1)
+
+
+def term(start: date, initial_months: int, renewal_months: int, n: int) -> Term:
+    """Term n (n ≥ 1): ends start + (initial + (n−1)·renewal) months − 1 day."""
+    _check_lengths(initial_months, renewal_months)
+    if n < 1:
+        raise ValueError(f"term numbers start at 1, got {n}")
+    return Term(
+        number=n,
+        start=_term_start(start, initial_months, renewal_months, n),
+        end=_term_end(start, initial_months, renewal_months, n),
+    )
+
+
+def last_term_number(renewal_type: RenewalType, renewed_through: int = 1) -> int | None:
+    """The last term that exists: none → 1, express → renewed_through, tacit → None."""
+    if renewed_through < 1:
+        raise ValueError(f"term 1 always exists; renewed_through={renewed_through}")
+    kind = RenewalType(renewal_type)
+    if kind is RenewalType.TACIT:
+        return None
+    if kind is RenewalType.EXPRESS:
+        return renewed_through
+    return 1
+
+
+def term_number_on(
+    start: date, initial_months: int, renewal_months: int, on: date
+) -> int | None:
+    """The term number containing `on` if it renewed forever; None before the start."""
+    _check_lengths(initial_months, renewal_months)
+    if on < start:
+        return None
+    # Estimate from whole calendar months, then correct by a step or two: long-running
+    # monthly terms never loop from term 1.
+    months = (on.year - start.year) * 12 + (on.month - start.month)
+    n = (
+        1
+        if months < initial_months
+        else 2 + (months - initial_months) // renewal_months
+    )
+    while n > 1 and on < _term_start(start, initial_months, renewal_months, n):
+        n -= 1
+    while on > _term_end(start, initial_months, renewal_months, n):
+        n += 1
+    return n
+
+
+def term_containing(
+    start: date,
+    initial_months: int,
+    renewal_months: int,
+    on: date,
+    renewal_type: RenewalType,
+    *,
+    renewed_through: int = 1,
+) -> Term | None:
+    """The current term on `on`; None before the start or after the last existing term.
+
+    `renewed_through` is the highest term number that exists for an express
+    agreement (term 1 always does); tacit renews forever and none has term 1 only.
+    """
+    last = last_term_number(renewal_type, renewed_through)
+    n = term_number_on(start, initial_months, renewal_months, on)
+    if n is None or (last is not None and n > last):
+        return None
+    return term(start, initial_months, renewal_months, n)
+
+
+# ---------------------------------------------------------------------------
+# Decide-by and lapse
+
+
+def decide_by(
+    term_end: date, renewal_type: RenewalType, notice_days: int
+) -> date | None:
+    """The last day to decide about the term ending on term_end.
+
+    tacit: term end − notice days (after it the district is committed to another term);
+    express: the term end itself (it lapses unless renewed by then);
+    none: None — the agreement ends for good, there is nothing to decide.
+    """
+    if notice_days < 0:
+        raise ValueError(f"notice_days must be 0 or more, got {notice_days}")
+    kind = RenewalType(renewal_type)
+    if kind is RenewalType.TACIT:
+        return days_after(term_end, -notice_days)
+    if kind is RenewalType.EXPRESS:
+        return term_end
+    return None
+
+
+def lapsed(
+    start: date,
+    initial_months: int,
+    renewal_months: int,
+    on: date,
+    renewal_type: RenewalType,
+    *,
+    renewed_through: int = 1,
+) -> bool:
+    """Whether an express agreement's last renewed term ended before `on`.
+
+    A lapsed agreement produces no further obligations. Only express agreements
+    lapse: tacit ones renew and `none` ones simply end.
+    """
+    if RenewalType(renewal_type) is not RenewalType.EXPRESS:
+        return False
+    last = last_term_number(renewal_type, renewed_through) or renewed_through
+    return on > term(start, initial_months, renewal_months, last).end
+
+
+# ---------------------------------------------------------------------------
+# Prices
+
+
+def escalated_cost(
+    base_cost: Amount, escalator_pct: Amount, terms_ahead: int
+) -> Decimal:
+    """The cost of the term `terms_ahead` after the one priced at base_cost.
+
+    Each later term costs the one before × (1 + escalator %), compounded at full
+    precision and rounded half-up to the cent once, at the end (§3.1, §3.4).
+    """
+    if terms_ahead < 0:
+        raise ValueError(f"terms_ahead must be 0 or more, got {terms_ahead}")
+    return inflate(base_cost, escalator_pct, terms_ahead)
+
+
+def term_cost(
+    current_cost: Amount, escalator_pct: Amount, current_term: int, k: int
+) -> Decimal:
+    """The cost of term k, given the current term's number and its cost_per_period."""
+    if k < current_term:
+        raise ValueError(f"term {k} is before the current term {current_term}")
+    return escalated_cost(current_cost, escalator_pct, k - current_term)
+
+
+@dataclass(frozen=True, slots=True)
+class Priced:
+    """What a term costs and, for a license, how many seats it is for."""
+
+    price: Decimal
+    seats: int | None = None
+
+
+# ---------------------------------------------------------------------------
+# The stored, derived state of an agreement
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,10 +255,11 @@ def derive(
         raise ValueError(f"notice_days must be 0 or more, got {notice_days}")
     kind = RenewalType(renewal_type)
     renewed_through = max(renewed_through, 1)
-    n = term_number_on(term_start, initial_months, renewal_months, today) or 1
+    lengths = (term_start, initial_months, renewal_months)
+    n = term_number_on(*lengths, today) or 1
 
     def nth(k: int) -> Term:
-        return term(term_start, initial_months, renewal_months, k)
+        return term(*lengths, k)
 
     status = AgreementStatus.ACTIVE
     decide: date | None = None
@@ -75,18 +267,18 @@ def derive(
     if kind is RenewalType.TACIT:
         current = nth(n)
         decision = n
-        decide = days_after(current.end, -notice_days)
-        while decide < today and decision - n < _MAX_STEPS:
+        decide = decide_by(current.end, kind, notice_days)
+        while decide is not None and decide < today and decision - n < _MAX_STEPS:
             decision += 1
-            decide = days_after(nth(decision).end, -notice_days)
+            decide = decide_by(nth(decision).end, kind, notice_days)
     elif kind is RenewalType.EXPRESS:
-        if n > renewed_through:
+        if lapsed(*lengths, today, kind, renewed_through=renewed_through):
             current = nth(renewed_through)
             status = AgreementStatus.LAPSED
         else:
             current = nth(n)
             decision = renewed_through
-            decide = nth(renewed_through).end
+            decide = decide_by(nth(decision).end, kind, notice_days)
     else:
         current = nth(1)
         if n > 1:
@@ -101,174 +293,6 @@ def derive(
         status=status,
         decision_term=decision,
     )
-
-
-class Agreement(Protocol):
-    """What `apply` reads and writes: a License or a ServiceContract."""
-
-    term_start: date
-    initial_term_months: int
-    renewal_term_months: int
-    renewal_type: RenewalType
-    notice_days: int
-    status: AgreementStatus
-    current_term_number: int | None
-    current_term_start: date | None
-    current_term_end: date | None
-    decide_by: date | None
-
-
-def apply(obj: Agreement, *, today: date, renewed_through: int = 1) -> TermState:
-    """Store the derived term fields on the agreement; a cancelled one stays so."""
-    state = derive(
-        term_start=obj.term_start,
-        initial_months=obj.initial_term_months,
-        renewal_months=obj.renewal_term_months,
-        renewal_type=obj.renewal_type,
-        notice_days=obj.notice_days,
-        today=today,
-        renewed_through=renewed_through,
-        cancelled=obj.status == AgreementStatus.CANCELLED,
-    )
-    obj.current_term_number = state.number
-    obj.current_term_start = state.start
-    obj.current_term_end = state.end
-    obj.decide_by = state.decide_by
-    obj.status = state.status
-    return state
-
-
-def _d(day: date) -> str:
-    return day.strftime("%b %-d, %Y")
-
-
-def explain(
-    state: TermState,
-    *,
-    term_start: date,
-    initial_months: int,
-    renewal_months: int,
-    renewal_type: RenewalType,
-    notice_days: int,
-) -> str:
-    """The decide-by date in one plain sentence, as the detail page shows it."""
-
-    def nth(k: int) -> Term:
-        return term(term_start, initial_months, renewal_months, k)
-
-    kind = RenewalType(renewal_type)
-    if state.status is AgreementStatus.CANCELLED:
-        return f"Cancelled. This term runs to {_d(state.end)}; nothing to decide."
-    if state.status is AgreementStatus.LAPSED:
-        return (
-            f"Lapsed on {_d(state.end)}: term {state.number} was the last one renewed. "
-            "It produces no further reminders."
-        )
-    if state.status is AgreementStatus.ENDED:
-        return f"Ended on {_d(state.end)}; it does not renew."
-    if kind is RenewalType.NONE or state.decide_by is None:
-        return f"Ends for good on {_d(state.end)}; there is nothing to renew."
-    decision = state.decision_term or state.number
-    if kind is RenewalType.EXPRESS:
-        text = f"Lapses on {_d(nth(decision).end)} unless renewed."
-        if decision > state.number:
-            text += f" Already renewed through term {decision}."
-        return text
-    renews_on = nth(decision + 1).start
-    days = f"{notice_days} days' notice" if notice_days else "no notice period"
-    text = (
-        f"Auto-renews on {_d(renews_on)} unless cancelled by "
-        f"{_d(state.decide_by)} ({days})."
-    )
-    if decision > state.number:
-        text = (
-            f"The notice date for this term has passed, so the district is committed "
-            f"through {_d(nth(decision).end)}. " + text
-        )
-    return text
-
-
-@dataclass(frozen=True, slots=True)
-class TermRow:
-    """One line of the term history table."""
-
-    number: int
-    start: date
-    end: date
-    state: str  # past | current | committed | renewed | projected
-    price: Decimal | None
-    seats: int | None
-    recorded: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Recorded:
-    price: Decimal
-    seats: int | None
-
-
-def term_table(
-    state: TermState,
-    *,
-    term_start: date,
-    initial_months: int,
-    renewal_months: int,
-    renewal_type: RenewalType,
-    records: Mapping[int, Recorded],
-    price_of: Callable[[int], Decimal],
-    ahead: int = 3,
-    max_past: int = 12,
-) -> list[TermRow]:
-    """Past terms (recorded price where known), the current term and projections.
-
-    `price_of(k)` prices the current and later terms (a contract escalates, a license
-    costs seats × price per seat); a past term shows its recorded price, if any.
-    """
-    kind = RenewalType(renewal_type)
-    active = state.status is AgreementStatus.ACTIVE
-    last = state.number
-    if active and state.decision_term is not None:
-        last = max(last, state.decision_term)
-    if active and kind is RenewalType.TACIT:
-        last += ahead
-    elif active and kind is RenewalType.EXPRESS:
-        last += ahead  # terms that would follow if renewed
-    if kind is RenewalType.NONE:
-        last = 1
-    last = max(last, max(records, default=0))
-    rows: list[TermRow] = []
-    for k in range(max(1, state.number - max_past + 1), last + 1):
-        t = term(term_start, initial_months, renewal_months, k)
-        rec = records.get(k)
-        if k < state.number:
-            label = "past"
-        elif k == state.number:
-            label = "current"
-        elif active and state.decision_term is not None and k <= state.decision_term:
-            label = "renewed" if kind is RenewalType.EXPRESS else "committed"
-        elif rec is not None:
-            label = "renewed"
-        else:
-            label = "projected"
-        price: Decimal | None
-        if rec is not None:
-            price = rec.price
-        elif k >= state.number:
-            price = price_of(k)
-        else:
-            price = None
-        rows.append(
-            TermRow(
-                number=k,
-                start=t.start,
-                end=t.end,
-                state=label,
-                price=price,
-                seats=rec.seats if rec else None,
-                recorded=rec is not None,
-            )
-        )
-    return rows
 
 
 def renewal_target(
@@ -287,56 +311,3 @@ def renewal_target(
     now = term_number_on(term_start, initial_months, renewal_months, today) or 1
     target = max(renewed_through + 1, now)
     return term(term_start, initial_months, renewal_months, target)
-
-
-@dataclass(frozen=True, slots=True)
-class TermView:
-    """What a detail page shows about the terms: today's state, in words, as a table.
-
-    No state (and no rows) when the term dates leave the calendar: the page says so
-    instead of failing."""
-
-    state: TermState | None
-    explanation: str
-    rows: list[TermRow]
-
-
-def view(
-    *,
-    term_start: date,
-    initial_months: int,
-    renewal_months: int,
-    renewal_type: RenewalType,
-    notice_days: int,
-    today: date,
-    records: Mapping[int, Recorded],
-    cancelled: bool,
-    price_of: Callable[[TermState, int], Decimal],
-    ahead: int = 3,
-) -> TermView:
-    """Today's state from the term history, in words and as a table."""
-    rules: dict[str, Any] = {
-        "term_start": term_start,
-        "initial_months": initial_months,
-        "renewal_months": renewal_months,
-        "renewal_type": renewal_type,
-    }
-    try:
-        state = derive(
-            **rules,
-            notice_days=notice_days,
-            today=today,
-            renewed_through=max(records, default=1),
-            cancelled=cancelled,
-        )
-        rows = term_table(
-            state,
-            **rules,
-            records=records,
-            price_of=lambda k: price_of(state, k),
-            ahead=ahead,
-        )
-        explanation = explain(state, **rules, notice_days=notice_days)
-    except OutOfCalendar:
-        return TermView(None, OutOfCalendar.message, [])
-    return TermView(state, explanation, rows)

@@ -1,7 +1,8 @@
 """What licenses and service contracts share: list filters, delete, and the
-create/update/bulk pipeline (the term bookkeeping is in agreement_terms.py).
+create/update/bulk pipeline (the term bookkeeping is in agreements/terms.py).
 
-licenses.py and contracts.py add only what differs (seats; coverage and escalation).
+licenses/services.py and contracts/services.py add only what differs (seats; coverage
+and escalation).
 """
 
 from __future__ import annotations
@@ -13,9 +14,8 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from lifecycle.agreements import rules as terms
 from lifecycle.agreements.terms import (
-    Agreement,
+    apply,
     district_today,
     refresh_terms,
     renewed_through,
@@ -23,6 +23,7 @@ from lifecycle.agreements.terms import (
 from lifecycle.enums import AgreementStatus, RenewalType
 from lifecycle.inventory.refs import require_refs
 from lifecycle.models import (
+    Agreement,
     CatalogItem,
     ContractCoveredDevice,
     ContractVehicle,
@@ -137,7 +138,7 @@ def create(
     catalog_defaults(session, values)
     require_refs(session, district_id, values)
     obj = model(district_id=district_id, **values)
-    terms.apply(obj, today=today or district_today(session, district_id))
+    apply(obj, today=today or district_today(session, district_id))
     session.add(obj)
     session.flush()
     schedule_rescan(session, district_id)
@@ -221,7 +222,7 @@ def apply_bulk(
             through = renewed_through(session, subject, [r.id for r in rows if r.id])
             today = district_today(session, district_id)
         for row in rows:
-            terms.apply(row, today=today, renewed_through=through.get(row.id or 0, 1))
+            apply(row, today=today, renewed_through=through.get(row.id or 0, 1))
     session.flush()
     schedule_rescan(session, district_id)
     return len(rows)

@@ -13,16 +13,22 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from lifecycle import audit
-from lifecycle.agreements import rules as terms
+from lifecycle.agreements import rules
+from lifecycle.agreements.rules import Priced, escalated_cost, term, term_cost
+from lifecycle.agreements.term_table import TermView, view
 from lifecycle.enums import AgreementStatus, RenewalType
-from lifecycle.models import District, License, ServiceContract, TermRecord, User
+from lifecycle.models import (
+    Agreement,
+    District,
+    License,
+    ServiceContract,
+    TermRecord,
+    User,
+)
 from lifecycle.scan.jobs import schedule_rescan
-from lifecycle.scan.schedule import escalated_cost, term, term_cost
 from lifecycle.tenancy import writable_district
 from lifecycle.web.errors import Conflict
 from lifecycle.web.records import check_version
-
-Agreement = License | ServiceContract
 
 
 def district_today(session: Session, district_id: int) -> date:
@@ -64,6 +70,26 @@ def recorded_terms(session: Session, subject: str, ident: int) -> list[TermRecor
     return list(session.exec(stmt).all())
 
 
+def apply(obj: Agreement, *, today: date, renewed_through: int = 1) -> rules.TermState:
+    """Store the derived term fields on the agreement; a cancelled one stays so."""
+    state = rules.derive(
+        term_start=obj.term_start,
+        initial_months=obj.initial_term_months,
+        renewal_months=obj.renewal_term_months,
+        renewal_type=obj.renewal_type,
+        notice_days=obj.notice_days,
+        today=today,
+        renewed_through=renewed_through,
+        cancelled=obj.status == AgreementStatus.CANCELLED,
+    )
+    obj.current_term_number = state.number
+    obj.current_term_start = state.start
+    obj.current_term_end = state.end
+    obj.decide_by = state.decide_by
+    obj.status = state.status
+    return state
+
+
 def current_price(obj: Agreement) -> Decimal:
     if isinstance(obj, License):
         return obj.seats * obj.price_per_seat
@@ -78,7 +104,7 @@ def refresh_terms(
     today: date,
     previous: int | None = None,
     reprice: bool = True,
-) -> terms.TermState:
+) -> rules.TermState:
     """Recompute the stored term fields; roll a tacit agreement into terms it entered.
 
     When today has moved past the stored term (the nightly scan has not run yet), the
@@ -89,7 +115,7 @@ def refresh_terms(
     with session.no_autoflush:
         records = recorded_terms(session, subject, obj.id) if obj.id else []
     through = max((r.term_number for r in records), default=1)
-    state = terms.apply(obj, today=today, renewed_through=through)
+    state = apply(obj, today=today, renewed_through=through)
     rolled = previous is not None and state.number > previous
     if rolled and obj.renewal_type is RenewalType.TACIT and obj.id is not None:
         assert previous is not None
@@ -128,25 +154,25 @@ def _record(
     )
 
 
-def term_view(session: Session, subject: str, obj: Agreement) -> terms.TermView:
+def term_view(session: Session, subject: str, obj: Agreement) -> TermView:
     """Today's term state, its plain explanation and the term history table."""
     assert obj.id is not None
     records = recorded_terms(session, subject, obj.id)
 
-    def price_of(state: terms.TermState, k: int) -> Decimal:
+    def price_of(state: rules.TermState, k: int) -> Decimal:
         if isinstance(obj, ServiceContract):
             base = min(obj.current_term_number or state.number, state.number)
             return term_cost(obj.cost_per_period, obj.escalator_pct, base, k)
         return current_price(obj)
 
-    return terms.view(
+    return view(
         term_start=obj.term_start,
         initial_months=obj.initial_term_months,
         renewal_months=obj.renewal_term_months,
         renewal_type=obj.renewal_type,
         notice_days=obj.notice_days,
         today=district_today(session, obj.district_id),
-        records={r.term_number: terms.Recorded(r.price, r.seats) for r in records},
+        records={r.term_number: Priced(r.price, r.seats) for r in records},
         cancelled=obj.status is AgreementStatus.CANCELLED,
         price_of=price_of,
     )
@@ -168,7 +194,7 @@ def renew(
     today = district_today(session, obj.district_id)
     assert obj.id is not None
     through = renewed_through(session, subject, [obj.id])[obj.id]
-    t = terms.renewal_target(
+    t = rules.renewal_target(
         term_start=obj.term_start,
         initial_months=obj.initial_term_months,
         renewal_months=obj.renewal_term_months,
@@ -184,7 +210,7 @@ def renew(
         )
     session.add(record)
     session.flush()
-    terms.apply(obj, today=today, renewed_through=target)
+    apply(obj, today=today, renewed_through=target)
     audit.record(
         session,
         action="renew",

@@ -19,7 +19,6 @@ from sqlmodel import Session, SQLModel, select
 from lifecycle.agreements import services as agreements
 from lifecycle.agreements.contracts import services as contracts
 from lifecycle.agreements.licenses import services as licenses
-from lifecycle.agreements.terms import Agreement
 from lifecycle.api.frame import (
     QueryParam,
     apply_filters,
@@ -40,6 +39,7 @@ from lifecycle.enums import (
     RenewalType,
 )
 from lifecycle.models import (
+    Agreement,
     License,
     LicenseCreate,
     LicenseUpdate,

@@ -15,6 +15,7 @@ from lifecycle.models.catalog import (
     PriceTierRead,
 )
 from lifecycle.models.contracts import (
+    Agreement,
     ContractCoveredDevice,
     ServiceContract,
     ServiceContractCreate,
@@ -62,6 +63,7 @@ from lifecycle.models.purchasing import Commitment, PurchaseRound, RoundItem
 __all__ = [
     "DEVICE_SEARCH_TEXT",
     "NAMING_CONVENTION",
+    "Agreement",
     "ApiToken",
     "AuditEvent",
     "BudgetCap",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import ClassVar
+from typing import ClassVar, TypeAlias
 
 import sqlalchemy as sa
 from pydantic import field_validator, model_validator
@@ -27,6 +27,7 @@ from lifecycle.models.base import (
     money_field,
     pct_field,
 )
+from lifecycle.models.inventory import License
 from lifecycle.models.org import check_thresholds
 
 
@@ -181,3 +182,8 @@ class TermRecord(SQLModel, table=True):
     seats: int | None = None
     recorded_at: datetime = created_field()
     recorded_by_id: int | None = Field(default=None, foreign_key="users.id", index=True)
+
+
+# A license or a service contract: the two kinds of agreement with terms (DESIGN §3.1).
+# The one name for them: an instance is an `Agreement`, its table `type[Agreement]`.
+Agreement: TypeAlias = License | ServiceContract

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from lifecycle.agreements.sql import AgreementChanges, advance_agreements
+from lifecycle.agreements.advance import AgreementChanges, advance_agreements
 from lifecycle.scan.obligations import ObligationChanges, derive_obligations
 from lifecycle.scan.refresh import recompute_device_refresh
 

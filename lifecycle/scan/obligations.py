@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
-from lifecycle.agreements.sql import Agreement, term_end_expr
+from lifecycle.agreements.sql import term_end_expr
 from lifecycle.budget.fiscal import fiscal_year
 from lifecycle.enums import (
     NO_REFRESH_STATUSES,
@@ -25,6 +25,7 @@ from lifecycle.enums import (
     RenewalType,
 )
 from lifecycle.models import (
+    Agreement,
     CatalogItem,
     CategoryPolicy,
     Device,
@@ -136,7 +137,7 @@ def _cents(expr: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
 KEY = ["district_id", "subject_type", "subject_id", "kind", "term_number"]
 # What each derivation selects: COLUMNS but the kind and subject, which it is run for.
 SELECTED = [name for name in COLUMNS if name not in ("kind", "subject_type")]
-RENEWAL_KINDS: dict[Agreement, tuple[ObligationKind, str]] = {
+RENEWAL_KINDS: dict[type[Agreement], tuple[ObligationKind, str]] = {
     License: (ObligationKind.LICENSE_RENEWAL, "license"),
     ServiceContract: (ObligationKind.CONTRACT_RENEWAL, "contract"),
 }
@@ -321,7 +322,7 @@ def _warranty_select() -> sa.Select[Any]:
     )
 
 
-def _renewal_select(model: Agreement, *, committed: bool) -> sa.Select[Any]:
+def _renewal_select(model: type[Agreement], *, committed: bool) -> sa.Select[Any]:
     """A renewal decision: the open one at the end of the decision term, or (committed)
     the current term of a tacit agreement whose notice date has passed.
 

@@ -11,6 +11,7 @@ import pytest
 from sqlmodel import col, select
 
 from lifecycle.agreements import rules as terms
+from lifecycle.agreements.rules import term_cost
 from lifecycle.enums import (
     AgreementStatus,
     ContractKind,
@@ -24,7 +25,6 @@ from lifecycle.models import (
     ServiceContract,
     TermRecord,
 )
-from lifecycle.scan.schedule import term_cost
 from tests.agreements.test_licenses import today_in
 from tests.conftest import fresh, htmx, login, text
 from tests.factories import make_contract, make_device, make_vendor

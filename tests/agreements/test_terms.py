@@ -7,8 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from lifecycle.agreements import rules as terms
-from lifecycle.agreements.rules import Recorded, derive, explain, term_table
+from lifecycle.agreements.rules import Priced, derive
+from lifecycle.agreements.term_table import explain, term_table, view
+from lifecycle.agreements.terms import apply
 from lifecycle.enums import AgreementStatus, RenewalType
 
 D = date
@@ -158,13 +159,13 @@ def test_apply_stores_the_fields_and_keeps_a_cancellation():
         renewal_type=EXPRESS,
         notice_days=0,
     )
-    terms.apply(lic, today=D(2026, 8, 1), renewed_through=2)
+    apply(lic, today=D(2026, 8, 1), renewed_through=2)
     assert (lic.current_term_number, lic.current_term_start) == (2, D(2026, 7, 1))
     assert (lic.current_term_end, lic.decide_by) == (D(2027, 6, 30), D(2027, 6, 30))
     assert lic.status is ACTIVE
 
     lic.status = AgreementStatus.CANCELLED
-    terms.apply(lic, today=D(2026, 8, 1), renewed_through=2)
+    apply(lic, today=D(2026, 8, 1), renewed_through=2)
     assert (lic.decide_by, lic.status) == (None, AgreementStatus.CANCELLED)
 
 
@@ -209,8 +210,8 @@ def _escalated(k: int) -> Decimal:
 def test_term_table_shows_recorded_prices_and_projects_three_escalated_terms():
     state = _derive(TACIT, 60, D(2027, 3, 1))
     records = {
-        2: Recorded(Decimal("10300.00"), None),
-        3: Recorded(Decimal("10609.00"), None),
+        2: Priced(Decimal("10300.00"), None),
+        3: Priced(Decimal("10609.00"), None),
     }
 
     rows = term_table(
@@ -245,7 +246,7 @@ def test_term_table_marks_committed_and_renewed_terms():
         _derive(EXPRESS, 0, D(2025, 6, 1), renewed=2),
         **RULES,
         renewal_type=EXPRESS,
-        records={2: Recorded(Decimal(90), 40)},
+        records={2: Priced(Decimal(90), 40)},
         price_of=_flat,
         ahead=0,
     )
@@ -270,7 +271,7 @@ def test_term_table_marks_committed_and_renewed_terms():
 
 
 def test_a_term_start_whose_terms_leave_the_calendar_shows_no_terms_but_says_why():
-    shown = terms.view(
+    shown = view(
         term_start=date(9990, 1, 1),
         initial_months=120,
         renewal_months=12,

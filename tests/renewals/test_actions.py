@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlmodel import col, select
 
+from lifecycle.agreements.rules import term
 from lifecycle.enums import (
     AgreementStatus,
     DeviceStatus,
@@ -16,7 +17,6 @@ from lifecycle.enums import (
 )
 from lifecycle.models import AuditEvent, License, Obligation, TermRecord
 from lifecycle.renewals import actions
-from lifecycle.scan.schedule import term
 from lifecycle.web.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from tests.renewals.test_actions_data import arrange, find, scan
 

@@ -10,11 +10,11 @@ from decimal import Decimal
 import pytest
 from sqlmodel import col, select
 
+from lifecycle.agreements.rules import term_cost
 from lifecycle.enums import ObligationKind, RenewalType
 from lifecycle.models import Obligation, ServiceContract
 from lifecycle.scan.engine import scan_district
 from lifecycle.scan.obligations import OPEN_STATES
-from lifecycle.scan.schedule import term_cost
 from tests import factories
 
 TODAY = date(2027, 1, 15)

@@ -10,7 +10,7 @@ from itertools import pairwise
 import pytest
 from sqlmodel import col, select
 
-from lifecycle.agreements.sql import TACIT_STEP
+from lifecycle.agreements.advance import TACIT_STEP
 from lifecycle.enums import (
     AgreementStatus,
     DeviceStatus,

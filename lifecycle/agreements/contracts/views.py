@@ -1,6 +1,6 @@
 """Service-contract pages: list, CSV, detail with coverage and priced terms, forms.
 
-The mechanics the license pages share are in agreement_views.py.
+The mechanics the license pages share are in agreements/pages.py.
 """
 
 from __future__ import annotations

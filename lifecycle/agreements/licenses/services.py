@@ -1,6 +1,6 @@
 """License services: the list, create/edit with derived terms, bulk actions.
 
-What licenses share with service contracts lives in agreements.py.
+What licenses share with service contracts lives in agreements/services.py.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """License pages: list (search, filters, sort, keyset pages, CSV), detail, forms, bulk.
 
-The mechanics the contract pages share are in agreement_views.py.
+The mechanics the contract pages share are in agreements/pages.py.
 """
 
 from __future__ import annotations
