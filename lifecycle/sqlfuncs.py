@@ -1,4 +1,4 @@
-"""Date arithmetic in SQL that behaves the same on PostgreSQL and SQLite.
+"""Date and money arithmetic in SQL that behaves the same on PostgreSQL and SQLite.
 
 Set-based scans compute dates in the database. Month arithmetic must match python-dateutil's
 relativedelta (31 Jan + 1 month = 28/29 Feb, clamped to the month's last day): PostgreSQL's

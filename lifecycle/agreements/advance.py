@@ -161,7 +161,7 @@ def _tacit_renewal(
             else_=add_days(term_end_expr(model, n + k - 1), 1),
         )
 
-    def price_of(k: Any) -> Any:  # of term n + k
+    def price_of(k: Any) -> Any:  # of term n + k: each the one before, rounded
         if model is not ServiceContract:
             return price_expr(model)
         factor = 1 + col(ServiceContract.escalator_pct) / 100
@@ -172,24 +172,24 @@ def _tacit_renewal(
             prices[step] = price
         return sa.case(prices, value=k)
 
+    # named columns: INSERT … SELECT pairs them by position, so build both from one map
+    recorded: dict[str, Any] = {
+        "district_id": col(model.district_id),
+        "subject_type": sa.literal(subject_type),
+        "subject_id": col(model.id),
+        "term_number": n + j,
+        "start": start_of(j),
+        "end": term_end_expr(model, n + j),
+        "price": price_of(j),
+        "seats": col(License.seats) if model is License else sa.null(),
+        "recorded_at": NOW,
+    }
     history = (
-        sa.select(
-            col(model.district_id),
-            sa.literal(subject_type),
-            col(model.id),
-            n + j,
-            start_of(j),
-            term_end_expr(model, n + j),
-            price_of(j),
-            col(License.seats) if model is License else sa.null(),
-            NOW,
-        )
+        sa.select(*[expr.label(name) for name, expr in recorded.items()])
         .select_from(model)
         .join(steps, missed)
         .where(due)
     )
-    columns = ["district_id", "subject_type", "subject_id", "term_number", "start", "end",
-               "price", "seats", "recorded_at"]  # fmt: skip
     taken = (
         sa.select(col(model.id).label("id"), n.label("n"), sa.func.max(j).label("m"))
         .select_from(model)
@@ -209,7 +209,7 @@ def _tacit_renewal(
     if model is ServiceContract:
         values["cost_per_period"] = price_of(m)
     return [
-        insert_ignore(session, TermRecord).from_select(columns, history),
+        insert_ignore(session, TermRecord).from_select(list(recorded), history),
         sa.update(model)
         # the district's rows on both sides: the planner joins two small sets; a row
         # another scan moved meanwhile is left to it (m was counted from the term the
@@ -221,6 +221,20 @@ def _tacit_renewal(
         .returning(col(model.current_term_end))
         .execution_options(synchronize_session=False),
     ]
+
+
+def _recorded(subject_type: str, number: Any, field: str) -> Any:
+    """A field of the term on record with this number, of the agreement being updated."""
+    model = SUBJECTS[subject_type]
+    return (
+        sa.select(getattr(TermRecord, field))
+        .where(
+            col(TermRecord.subject_type) == subject_type,
+            col(TermRecord.subject_id) == col(model.id),
+            col(TermRecord.term_number) == number,
+        )
+        .scalar_subquery()
+    )
 
 
 def _enter_renewed_express(model: type[Agreement], subject_type: str) -> Any:

@@ -20,19 +20,24 @@ worked cases.
   lapsed: the current term stays the last renewed one and there is nothing to decide.
 - none (ends for good): term 1 only, no decide-by; past it the agreement has ended.
 - A cancelled agreement keeps its term dates but has nothing to decide.
-- Prices: a contract's cost_per_period is the price of its current term; each later
-  term costs the one before × (1 + escalator %), compounded.
+- Prices: the current term costs what the agreement says today (a contract's
+  cost_per_period, a license's seats × price per seat). Each later term costs the one
+  before × (1 + escalator %): a projection compounds from the last final price (today's,
+  or a term renewed ahead at a price on record) at full precision and rounds once; a
+  term that actually renews is recorded at the previous price × (1 + escalator %),
+  rounded, so the history compounds from rounded prices (the scan's catch-up).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from lifecycle.bounds import days_after, months_after
 from lifecycle.enums import AgreementStatus, RenewalType
-from lifecycle.money import Amount, inflate
+from lifecycle.money import Amount, inflate, to_cents
 
 # Notice is at most 730 days and a term at least a month: ~25 steps at worst.
 _MAX_STEPS = 1000
@@ -197,7 +202,8 @@ def escalated_cost(
     """The cost of the term `terms_ahead` after the one priced at base_cost.
 
     Each later term costs the one before × (1 + escalator %), compounded at full
-    precision and rounded half-up to the cent once, at the end (§3.1, §3.4).
+    precision and rounded half-up to the cent once, at the end: a projection is one
+    amount (docs/rules.md#contract-prices-and-the-term-history).
     """
     if terms_ahead < 0:
         raise ValueError(f"terms_ahead must be 0 or more, got {terms_ahead}")
@@ -219,6 +225,33 @@ class Priced:
 
     price: Decimal
     seats: int | None = None
+
+
+def term_prices(
+    *,
+    current: int,
+    now: Priced,
+    escalator_pct: Amount,
+    records: Mapping[int, Priced],
+    through: int,
+) -> dict[int, Priced]:
+    """The price of every term from the current one through `through`.
+
+    The current term costs `now`; a later term its record when it is on record
+    (renewed ahead), else the last of those final prices (the record before it, or
+    `now`) compounded over the terms since, for the same seats. A license has no
+    escalator (0): its price stays seats × price per seat.
+    """
+    prices = {current: Priced(to_cents(now.price), now.seats)}
+    base, since = prices[current], current
+    for k in range(current + 1, through + 1):
+        record = records.get(k)
+        if record is not None:
+            prices[k], base, since = record, record, k
+        else:
+            price = escalated_cost(base.price, escalator_pct, k - since)
+            prices[k] = Priced(price, base.seats)
+    return prices
 
 
 # ---------------------------------------------------------------------------

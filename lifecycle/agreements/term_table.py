@@ -81,6 +81,26 @@ class TermRow:
     recorded: bool
 
 
+def last_row(
+    state: TermState,
+    *,
+    renewal_type: RenewalType,
+    records: Mapping[int, Priced],
+    ahead: int = 3,
+) -> int:
+    """The last term the table shows: `ahead` terms past the current or decided one
+    (that would follow if renewed), and every term on record."""
+    kind = RenewalType(renewal_type)
+    last = state.number
+    if state.status is AgreementStatus.ACTIVE:
+        last = max(last, state.decision_term or last)
+        if kind is not RenewalType.NONE:
+            last += ahead
+    if kind is RenewalType.NONE:
+        last = 1
+    return max(last, max(records, default=0))
+
+
 def term_table(
     state: TermState,
     *,
@@ -100,16 +120,7 @@ def term_table(
     """
     kind = RenewalType(renewal_type)
     active = state.status is AgreementStatus.ACTIVE
-    last = state.number
-    if active and state.decision_term is not None:
-        last = max(last, state.decision_term)
-    if active and kind is RenewalType.TACIT:
-        last += ahead
-    elif active and kind is RenewalType.EXPRESS:
-        last += ahead  # terms that would follow if renewed
-    if kind is RenewalType.NONE:
-        last = 1
-    last = max(last, max(records, default=0))
+    last = last_row(state, renewal_type=kind, records=records, ahead=ahead)
     rows: list[TermRow] = []
     for k in range(max(1, state.number - max_past + 1), last + 1):
         t = term(term_start, initial_months, renewal_months, k)

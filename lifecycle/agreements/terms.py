@@ -14,8 +14,9 @@ from sqlmodel import Session, col, select
 
 from lifecycle import audit
 from lifecycle.agreements import rules
-from lifecycle.agreements.rules import Priced, escalated_cost, term, term_cost
-from lifecycle.agreements.term_table import TermView, view
+from lifecycle.agreements.rules import escalated_cost, term, term_cost
+from lifecycle.agreements.sql import term_lines
+from lifecycle.agreements.term_table import TermView, last_row, view
 from lifecycle.enums import AgreementStatus, RenewalType
 from lifecycle.models import (
     Agreement,
@@ -155,15 +156,22 @@ def _record(
 
 
 def term_view(session: Session, subject: str, obj: Agreement) -> TermView:
-    """Today's term state, its plain explanation and the term history table."""
+    """Today's term state, its plain explanation and the term history table.
+
+    The current and later terms are priced by the set-based term lines a forecast
+    reads (sql.term_lines), so the page shows the numbers the budget uses.
+    """
     assert obj.id is not None
-    records = recorded_terms(session, subject, obj.id)
+    records = {
+        r.term_number: rules.Priced(r.price, r.seats)
+        for r in recorded_terms(session, subject, obj.id)
+    }
+    priced: dict[int, Decimal] = {}
 
     def price_of(state: rules.TermState, k: int) -> Decimal:
-        if isinstance(obj, ServiceContract):
-            base = min(obj.current_term_number or state.number, state.number)
-            return term_cost(obj.cost_per_period, obj.escalator_pct, base, k)
-        return current_price(obj)
+        if not priced:  # once, when the table first asks
+            priced.update(_term_prices(session, subject, obj, state, records))
+        return priced[k]
 
     return view(
         term_start=obj.term_start,
@@ -172,10 +180,49 @@ def term_view(session: Session, subject: str, obj: Agreement) -> TermView:
         renewal_type=obj.renewal_type,
         notice_days=obj.notice_days,
         today=district_today(session, obj.district_id),
-        records={r.term_number: Priced(r.price, r.seats) for r in records},
+        records=records,
         cancelled=obj.status is AgreementStatus.CANCELLED,
         price_of=price_of,
     )
+
+
+def _term_prices(
+    session: Session,
+    subject: str,
+    obj: Agreement,
+    state: rules.TermState,
+    records: dict[int, rules.Priced],
+) -> dict[int, Decimal]:
+    """The prices of the terms the table shows from today's on, from the term lines;
+    the rules price any the stored fields do not reach yet (a row not scanned since
+    it was loaded, or since its term ended)."""
+    assert obj.id is not None
+    last = last_row(state, renewal_type=obj.renewal_type, records=records)
+    lines = term_lines(
+        session,
+        district_id=obj.district_id,
+        until=term(*_rules(obj), last).start,
+        subject_type=subject,
+        ids=[obj.id],
+    )
+    current = min(obj.current_term_number or state.number, state.number)
+    prices = {
+        k: p.price
+        for k, p in rules.term_prices(
+            current=current,
+            now=rules.Priced(current_price(obj)),
+            escalator_pct=escalator(obj),
+            records=records,
+            through=max(last, current),
+        ).items()
+    }
+    return prices | {line.number: line.price for line in lines}
+
+
+def escalator(obj: Agreement) -> Decimal:
+    """The percentage each term's price grows by: a contract's escalator; a license's
+    price per seat stays (seats × price per seat)."""
+    return obj.escalator_pct if isinstance(obj, ServiceContract) else Decimal(0)
 
 
 def renew(

@@ -35,6 +35,7 @@ from lifecycle.models import (
     PriceTier,
     Reminder,
     ServiceContract,
+    TermRecord,
 )
 from lifecycle.money import growth_factor
 from lifecycle.scan.binds import DISTRICT, NOW, TODAY, scan_params
@@ -326,7 +327,11 @@ def _renewal_select(model: type[Agreement], *, committed: bool) -> sa.Select[Any
     """A renewal decision: the open one at the end of the decision term, or (committed)
     the current term of a tacit agreement whose notice date has passed.
 
-    The renewal costs in the fiscal year its new term starts (§3.4): the day after the end.
+    The renewal costs in the fiscal year its new term starts (§3.4): the day after the
+    end. It costs the new term's price (rules.term_prices): the last final price — the
+    decision term's own when it was renewed ahead at a price on record, else today's —
+    compounded over every term from it, however many
+    (docs/rules.md#contract-prices-and-the-term-history).
     """
     n = col(model.current_term_number)
     k = col(model.decision_term_number)
@@ -348,6 +353,17 @@ def _renewal_select(model: type[Agreement], *, committed: bool) -> sa.Select[Any
             "cost_per_period", "escalator_pct", "coverage_category",
             "coverage_school_id",
         ]  # fmt: skip
+    renewed = sa.and_(col(TermRecord.subject_type) == subject, number > n)
+    recorded = {
+        field: sa.select(getattr(TermRecord, field))
+        .where(
+            renewed,
+            col(TermRecord.subject_id) == col(model.id),
+            col(TermRecord.term_number) == number,
+        )
+        .scalar_subquery()
+        for field in ("price", "seats")
+    }
     # The term's dates once per agreement, in a CTE PostgreSQL keeps as such: the fiscal
     # year and the inflation factor refer to them many times, and PostgreSQL computes a
     # repeated expression (here a month addition) each time it appears.
@@ -365,6 +381,8 @@ def _renewal_select(model: type[Agreement], *, committed: bool) -> sa.Select[Any
                 if committed
                 else col(model.decide_by)
             ).label("decide"),
+            recorded["price"].label("renewed_price"),
+            recorded["seats"].label("renewed_seats"),
         )
         .where(*where)
         .cte(f"{subject}_term")
@@ -373,16 +391,18 @@ def _renewal_select(model: type[Agreement], *, committed: bool) -> sa.Select[Any
     t = term.c
     fy = fiscal_year_of(t.starts)
     if model is License:
-        cost = _cents(t.seats * t.price_per_seat * inflation(fy))
-        quantity: Any = t.seats
+        # a license term costs what the term before it does: seats × price per seat
+        price = sa.func.coalesce(t.renewed_price, t.seats * t.price_per_seat)
+        cost = _cents(price * inflation(fy))
+        quantity: Any = sa.func.coalesce(t.renewed_seats, t.seats)
         category: Any = sa.literal("license")
         school: Any = t.school_id
         item: Any = t.catalog_item_id
     else:
-        # each later term costs the one before × (1 + escalator), compounded over
-        # every term ahead, however many (docs/rules.md#contract-prices-and-the-term-history)
         growth = 1 + t.escalator_pct / 100
-        cost = _cents(t.cost_per_period * compounded(growth, t.ahead))
+        base = sa.func.coalesce(t.renewed_price, t.cost_per_period)
+        steps = sa.case((t.renewed_price.is_not(None), 1), else_=t.ahead)
+        cost = _cents(base * compounded(growth, steps))
         quantity = sa.literal(1)
         category = sa.func.coalesce(t.coverage_category, "service")
         school = t.coverage_school_id

@@ -11,6 +11,7 @@ import pytest
 
 from lifecycle.agreements import rules
 from lifecycle.agreements.rules import (
+    Priced,
     Term,
     decide_by,
     escalated_cost,
@@ -20,6 +21,7 @@ from lifecycle.agreements.rules import (
     term_containing,
     term_cost,
     term_number_on,
+    term_prices,
 )
 from lifecycle.bounds import OutOfCalendar
 from lifecycle.enums import RenewalType
@@ -270,6 +272,10 @@ def test_express_term_lapses_when_its_end_passes_unrenewed(
         # Rounded once at the end (0.1629 → 0.16); rounding each term would
         # compound cent errors up to 0.20.
         ("0.10", "5", 10, "0.16"),
+        # Far ahead: a monthly contract's open decision six terms out, forty terms.
+        ("1000.00", "1", 6, "1061.52"),
+        ("1000.00", "1", 12, "1126.83"),
+        ("1000.00", "1", 40, "1488.86"),
     ],
 )
 def test_escalated_cost_compounds_at_full_precision(
@@ -303,3 +309,22 @@ def test_term_dates_past_the_calendar_say_so() -> None:
     with pytest.raises(OutOfCalendar):
         decide_by(D(1, 1, 31), RenewalType.TACIT, 730)
     assert term(D(9989, 1, 1), 120, 12, 1).end == D(9998, 12, 31)
+
+
+def test_term_prices_compound_from_the_last_final_price():
+    """A term renewed ahead at a price on record is the base of the terms after it."""
+    now = Priced(Decimal("1000.00"))
+    prices = term_prices(
+        current=1,
+        now=now,
+        escalator_pct=Decimal("3"),
+        records={3: Priced(Decimal("1100.00"))},
+        through=5,
+    )
+    assert [p.price for p in prices.values()] == [
+        Decimal("1000.00"),
+        Decimal("1030.00"),  # 1000 × 1.03
+        Decimal("1100.00"),  # renewed at 1100
+        Decimal("1133.00"),  # 1100 × 1.03
+        Decimal("1166.99"),  # 1100 × 1.03² = 1166.99, once rounded
+    ]
