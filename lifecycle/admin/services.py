@@ -24,7 +24,7 @@ from lifecycle.org import services as org_services
 from lifecycle.web.errors import NotFound, ValidationFailed
 from lifecycle.web.listing import contains
 from lifecycle.web.paging import Page, id_page
-from lifecycle.web.records import check_version
+from lifecycle.web.records import claim_version
 
 
 def _district_role_rules(role: Role, district_id: int | None, session: Session) -> None:
@@ -63,7 +63,7 @@ def create_user(session: Session, *, data: UserCreate) -> User:
 
 
 def update_user(session: Session, *, user: User, data: UserUpdate, actor: User) -> User:
-    check_version(user, data.version)
+    claim_version(session, user, data.version)
     changes = data.model_dump(exclude_unset=True, exclude={"version"})
     role = Role(changes.get("role", user.role))
     district_id = changes.get("district_id", user.district_id)

@@ -32,7 +32,7 @@ from lifecycle.renewals.action_rules import (
     today_for,
 )
 from lifecycle.web.errors import Conflict, NotFound, ValidationFailed
-from lifecycle.web.records import check_version
+from lifecycle.web.records import claim_version
 
 
 def _agreement(session: Session, obligation: Obligation) -> License | ServiceContract:
@@ -79,7 +79,7 @@ def renew(
     """
     guard(user, obligation)
     obj = _agreement(session, obligation)
-    check_version(obj, data.version, fields=("status", "current_term_number"))
+    claim_version(session, obj, data.version, fields=("status", "current_term_number"))
     if obj.renewal_type is not RenewalType.EXPRESS:
         raise Conflict(
             "Only an agreement that must be renewed (express) is renewed by hand; "
@@ -166,7 +166,7 @@ def cancel(
     """Tacit: cancel before the notice date. Express: let it lapse at its term end."""
     guard(user, obligation)
     obj = _agreement(session, obligation)
-    check_version(obj, data.version, fields=("status", "current_term_number"))
+    claim_version(session, obj, data.version, fields=("status", "current_term_number"))
     if obj.renewal_type is RenewalType.NONE:
         raise Conflict("This agreement ends by itself; there is nothing to cancel.")
     _current_decision(obj, obligation)

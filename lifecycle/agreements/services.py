@@ -37,7 +37,7 @@ from lifecycle.scan.jobs import schedule_rescan
 from lifecycle.tenancy import scoped, writable_district
 from lifecycle.web.errors import ValidationFailed
 from lifecycle.web.listing import Filter, SortKey, date_range
-from lifecycle.web.records import check_version
+from lifecycle.web.records import claim_version
 
 A = TypeVar("A", License, ServiceContract)
 TEXT = ("funding_source", "notes")
@@ -146,6 +146,7 @@ def create(
 
 
 def changes_of(
+    session: Session,
     obj: Agreement,
     data: Any,
     *,
@@ -155,7 +156,7 @@ def changes_of(
 ) -> dict[str, Any]:
     """The fields an update sets, once the user may write and the version is current."""
     writable_district(user, obj.district_id)
-    check_version(obj, data.version, fields=editable)
+    claim_version(session, obj, data.version, fields=editable)
     changes: dict[str, Any] = data.model_dump(exclude_unset=True, exclude={"version"})
     normalize(changes, required)
     return changes

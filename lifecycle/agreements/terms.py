@@ -29,7 +29,7 @@ from lifecycle.models import (
 from lifecycle.scan.jobs import schedule_rescan
 from lifecycle.tenancy import writable_district
 from lifecycle.web.errors import Conflict
-from lifecycle.web.records import check_version
+from lifecycle.web.records import claim_version
 
 
 def district_today(session: Session, district_id: int) -> date:
@@ -230,7 +230,7 @@ def renew(
 ) -> int:
     """Record that an express agreement was renewed for its next term (or today's)."""
     writable_district(user, obj.district_id)
-    check_version(obj, version)
+    claim_version(session, obj, version)
     if obj.renewal_type is not RenewalType.EXPRESS:
         raise Conflict(
             "Only an agreement that must be renewed (express) is renewed by hand; "
@@ -283,7 +283,7 @@ def set_cancelled(
 ) -> None:
     """Cancel (keeps the record and its history, stops reminders) or reinstate."""
     writable_district(user, obj.district_id)
-    check_version(obj, version)
+    claim_version(session, obj, version)
     obj.status = AgreementStatus.CANCELLED if cancelled else AgreementStatus.ACTIVE
     refresh_terms(session, subject, obj, today=district_today(session, obj.district_id))
     session.flush()

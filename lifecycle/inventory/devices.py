@@ -36,7 +36,6 @@ from lifecycle.models import (
 from lifecycle.scan.jobs import schedule_rescan
 from lifecycle.scan.refresh import recompute_device_refresh
 from lifecycle.scan.schedule import aue_month_end, lifespan_for, refresh_due
-from lifecycle.sqlfuncs import rowcount
 from lifecycle.tenancy import district_filter, scoped, writable_district
 from lifecycle.web.errors import Conflict, ValidationFailed
 from lifecycle.web.forms import validate
@@ -48,7 +47,7 @@ from lifecycle.web.listing import (
     contains,
     date_range,
 )
-from lifecycle.web.records import check_version
+from lifecycle.web.records import claim_version
 
 EDITABLE = tuple(f for f in DeviceUpdate.model_fields if f != "version")
 # Fields a write may not set to null; text fields read null as empty.
@@ -299,33 +298,13 @@ def _changes(session: Session, device: Device, data: DeviceUpdate) -> dict[str, 
     return cleaned
 
 
-def _claim_version(session: Session, device: Device, expected: int) -> None:
-    """Move the stored version on only if it is still the one the client read.
-
-    The conditional UPDATE makes two concurrent saves of the same version race safely:
-    the second waits for the first's row lock, then matches no row and gets a 409.
-    """
-    claimed = session.execute(
-        sa.update(Device)
-        .where(col(Device.id) == device.id, col(Device.version) == expected)
-        .values(version=expected + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if rowcount(claimed) != 1:
-        session.refresh(device)
-        check_version(device, expected, fields=EDITABLE)
-        raise Conflict("Someone else changed this record after you opened it.")
-    device.version = expected + 1
-
-
 def update_device(
     session: Session, *, user: User, device: Device, data: DeviceUpdate
 ) -> Device:
     writable_district(user, device.district_id)
-    check_version(device, data.version, fields=EDITABLE)
+    claim_version(session, device, data.version, fields=EDITABLE)
     changes = _changes(session, device, data)
     _check_unique(session, device.district_id, changes, device.id)
-    _claim_version(session, device, data.version)
     for key, value in changes.items():
         setattr(device, key, value)
     _flush(session)

@@ -32,7 +32,7 @@ from lifecycle.models import (
 from lifecycle.tenancy import scoped, writable_district
 from lifecycle.web.errors import Conflict, NotFound, ValidationFailed
 from lifecycle.web.listing import AnySelect, Filter, ListSpec, SortKey, contains
-from lifecycle.web.records import check_version
+from lifecycle.web.records import claim_version
 
 SCHOOL_NAME_TAKEN = {"name": "is already the name of another school in your district"}
 VENDOR_NAME_TAKEN = {"name": "is already a vendor"}
@@ -77,7 +77,8 @@ def create_district(session: Session, *, data: DistrictCreate) -> District:
 def update_district(
     session: Session, *, district: District, data: DistrictUpdate
 ) -> District:
-    check_version(district, data.version, fields=tuple(DistrictUpdate.model_fields))
+    fields = tuple(DistrictUpdate.model_fields)
+    claim_version(session, district, data.version, fields=fields)
     for key, value in data.model_dump(exclude_unset=True, exclude={"version"}).items():
         if value is not None:
             setattr(district, key, value)
@@ -114,7 +115,8 @@ def update_school(
     session: Session, *, user: User, school: School, data: SchoolUpdate
 ) -> School:
     writable_district(user, school.district_id)
-    check_version(school, data.version, fields=("name", "code", "level", "enrollment"))
+    fields = ("name", "code", "level", "enrollment")
+    claim_version(session, school, data.version, fields=fields)
     changes = data.model_dump(exclude_unset=True, exclude={"version"})
     if changes.get("name"):
         changes["name"] = changes["name"].strip()
@@ -174,7 +176,8 @@ def create_vendor(session: Session, *, data: VendorCreate) -> Vendor:
 
 
 def update_vendor(session: Session, *, vendor: Vendor, data: VendorUpdate) -> Vendor:
-    check_version(
+    claim_version(
+        session,
         vendor,
         data.version,
         fields=("name", "website", "support_email", "support_phone"),

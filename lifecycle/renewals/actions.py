@@ -34,7 +34,7 @@ from lifecycle.renewals.action_rules import (
 )
 from lifecycle.web.errors import Conflict, NotFound, ValidationFailed
 from lifecycle.web.forms import validate
-from lifecycle.web.records import check_version
+from lifecycle.web.records import claim_version
 
 # The input each action takes: its form's fields (acknowledging takes none).
 INPUTS: dict[str, type[BaseModel] | None] = {
@@ -99,7 +99,7 @@ def mark_replaced(
     device = session.get(Device, obligation.subject_id)
     if device is None or device.district_id != obligation.district_id:
         raise NotFound("The device of this obligation no longer exists.")
-    check_version(device, data.version, fields=("status",))
+    claim_version(session, device, data.version, fields=("status",))
     old_status = device.status
     device.status = DeviceStatus.RETIRED
     before = snapshot(obligation)

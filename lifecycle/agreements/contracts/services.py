@@ -128,7 +128,7 @@ def update_contract(
     today: date | None = None,
 ) -> ServiceContract:
     changes = agreements.changes_of(
-        contract, data, user=user, editable=EDITABLE, required=REQUIRED
+        session, contract, data, user=user, editable=EDITABLE, required=REQUIRED
     )
     _coverage_fields(changes)
     require_refs(session, contract.district_id, changes)

@@ -95,7 +95,7 @@ def update_license(
     today: date | None = None,
 ) -> License:
     changes = agreements.changes_of(
-        lic, data, user=user, editable=EDITABLE, required=REQUIRED
+        session, lic, data, user=user, editable=EDITABLE, required=REQUIRED
     )
     if "catalog_item_id" in changes:
         agreements.catalog_defaults(session, changes)

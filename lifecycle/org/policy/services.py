@@ -36,7 +36,7 @@ from lifecycle.scan.refresh import recompute_device_refresh, refresh_dates
 from lifecycle.tenancy import writable_district
 from lifecycle.web.errors import ValidationFailed
 from lifecycle.web.forms import refuse_unknown, validate
-from lifecycle.web.records import check_version
+from lifecycle.web.records import claim_version
 
 SETTINGS = (
     "reminder_thresholds",
@@ -238,9 +238,7 @@ def save_policy(
     """Save settings and category rows; re-date devices whose lifespan moved."""
     assert district.id is not None
     writable_district(user, district.id)
-    # Lock the district row while we compare versions (PostgreSQL; SQLite serialises).
-    session.refresh(district, with_for_update=True)
-    check_version(district, data.settings.version, fields=SETTINGS)
+    claim_version(session, district, data.settings.version, fields=SETTINGS)
     district_changed = False
     for name in SETTINGS:
         value = getattr(data.settings, name)
