@@ -11,15 +11,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
+from lifecycle.agreements.decisions import (
+    DecisionTerm,
+    decide_by_stale,
+    decide_by_update,
+    decision_term,
+    recorded_through,
+    start_term,
+)
 from lifecycle.agreements.sql import (
+    MONEY,
     SUBJECTS,
-    decide_by_expr,
     decide_by_of,
     price_expr,
     term_end_expr,
@@ -45,23 +54,6 @@ class AgreementChanges:
     decide_by_moved: int = 0
 
 
-def _recorded_through(
-    model: type[Agreement], subject_type: str, started_by: Any = None
-) -> sa.ColumnElement[Any]:
-    """The highest term on record (optionally: among those started by a date)."""
-    where = [
-        col(TermRecord.subject_type) == subject_type,
-        col(TermRecord.subject_id) == col(model.id),
-    ]
-    if started_by is not None:
-        where.append(col(TermRecord.start) <= started_by)
-    return (
-        sa.select(sa.func.max(col(TermRecord.term_number)))
-        .where(*where)
-        .scalar_subquery()
-    )
-
-
 def _uninitialised(model: type[Agreement]) -> sa.ColumnElement[bool]:
     return sa.and_(
         col(model.district_id) == DISTRICT, col(model.current_term_number).is_(None)
@@ -82,7 +74,7 @@ def _initialise(model: type[Agreement], subject_type: str) -> Any:
     begun (or term 1); terms renewed ahead are entered when they begin.
 
     An active agreement whose term has not ended gets its open decision in the same
-    write (what `_DecisionTerm.reset` would give it next): a first scan writes each such
+    write (what `DecisionTerm.reset` would give it next): a first scan writes each such
     row once, not once per step. One whose term ended is caught up first; the decision
     steps give it its decision afterwards.
     """
@@ -92,9 +84,9 @@ def _initialise(model: type[Agreement], subject_type: str) -> Any:
         sa.select(
             col(model.id).label("id"),
             sa.func.coalesce(
-                _recorded_through(model, subject_type, started_by=TODAY), 1
+                recorded_through(model, subject_type, started_by=TODAY), 1
             ).label("n"),
-            sa.func.coalesce(_recorded_through(model, subject_type), 0).label(
+            sa.func.coalesce(recorded_through(model, subject_type), 0).label(
                 "recorded"
             ),
         )
@@ -105,7 +97,7 @@ def _initialise(model: type[Agreement], subject_type: str) -> Any:
     n = on_record.c.n
     end = term_end_expr(model, n)
     live = sa.and_(col(model.status) == AgreementStatus.ACTIVE, end >= TODAY)
-    decision = _start_term(model, n, on_record.c.recorded)
+    decision = start_term(model, n, on_record.c.recorded)
     return (
         sa.update(model)
         # the district's rows on both sides: the planner joins two small sets
@@ -129,6 +121,8 @@ def _initialise(model: type[Agreement], subject_type: str) -> Any:
     )
 
 
+# A NUMERIC 1 (SQLite: a float) so that a price over seats never divides as integers.
+ONE = sa.literal(Decimal(1), sa.Numeric(2, 0))
 TACIT_STEP = 12  # terms a round can enter: a year of monthly terms
 
 
@@ -258,15 +252,27 @@ def _enter_renewed_express(model: type[Agreement], subject_type: str) -> Any:
         col(model.renewal_type) == RenewalType.EXPRESS,
         recorded_next,
     )
+    values: dict[str, Any] = {
+        "current_term_number": n + 1,
+        "current_term_start": add_days(col(model.current_term_end), 1),
+        "current_term_end": term_end_expr(model, n + 1),
+        "version": col(model.version) + 1,
+    }
+    # what it costs now is the renewed term's price (terms.enter_recorded)
+    price = _recorded(subject_type, n + 1, "price")
+    if model is ServiceContract:
+        values["cost_per_period"] = price
+    else:
+        seats = _recorded(subject_type, n + 1, "seats")
+        values["seats"] = sa.func.coalesce(seats, col(License.seats))
+        values["price_per_seat"] = sa.case(
+            (seats > 0, sa.cast(sa.func.round(price * ONE / seats, 2), MONEY)),
+            else_=col(License.price_per_seat),
+        )
     return (
         sa.update(model)
         .where(due)
-        .values(
-            current_term_number=n + 1,
-            current_term_start=add_days(col(model.current_term_end), 1),
-            current_term_end=term_end_expr(model, n + 1),
-            version=col(model.version) + 1,
-        )
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
 
@@ -285,101 +291,7 @@ def _close(model: type[Agreement]) -> list[Any]:
     ]
 
 
-@dataclass(frozen=True)
-class _DecisionTerm:
-    """Which term's end is the open decision (stored, so obligations can name it).
-
-    Express: the last term renewed ahead, else the current one. Tacit: the first term from
-    the current one whose notice date has not passed (a notice period may exceed a term):
-    `reset` sets the starting term, `step` (repeated until nothing moves) steps a tacit
-    agreement on while its notice date has passed.
-    """
-
-    start: sa.ColumnElement[Any]
-    reset: sa.ColumnElement[bool]  # where the stored term is not the starting one
-    step: sa.ColumnElement[bool]
-
-    def statements(self, model: type[Agreement]) -> list[Any]:
-        """Reset, then step: each sets the decide-by of the term it moves to as well.
-
-        The step returns the new decide-by dates (a tacit one is the notice date): one
-        already passed means another step."""
-        k = col(model.decision_term_number)
-        reset, step = [
-            sa.update(model)
-            .where(where)
-            .values(decision_term_number=term, decide_by=decide_by_of(model, term))
-            .execution_options(synchronize_session=False)
-            for where, term in ((self.reset, self.start), (self.step, k + 1))
-        ]
-        return [reset, step.returning(col(model.decide_by))]
-
-
-def _start_term(model: type[Agreement], n: Any, recorded: Any) -> sa.ColumnElement[Any]:
-    """The decision a current term n starts from: none for a `none` agreement, the last
-    term renewed ahead for an express one (`recorded`: the highest term on record),
-    else term n itself."""
-    return sa.case(
-        (col(model.renewal_type) == RenewalType.NONE, sa.null()),
-        (
-            sa.and_(col(model.renewal_type) == RenewalType.EXPRESS, recorded > n),
-            recorded,
-        ),
-        else_=n,
-    )
-
-
-def _decision_term(model: type[Agreement], subject_type: str) -> _DecisionTerm:
-    n = col(model.current_term_number)
-    k = col(model.decision_term_number)
-    mine = sa.and_(
-        col(model.district_id) == DISTRICT,
-        col(model.status) == AgreementStatus.ACTIVE,
-    )
-    start = _start_term(
-        model, n, sa.func.coalesce(_recorded_through(model, subject_type), 0)
-    )
-
-    def notice(term: Any) -> sa.ColumnElement[Any]:
-        return add_days(term_end_expr(model, term), -col(model.notice_days))
-
-    # A tacit agreement's stored term is already right when its notice date is still
-    # ahead and the term before it (if after the current one) had its notice pass:
-    # leaving it alone keeps an unchanged rescan from writing anything.
-    tacit_settled = sa.and_(
-        col(model.renewal_type) == RenewalType.TACIT,
-        k.is_not(None),
-        k >= n,
-        notice(k) >= TODAY,
-        sa.or_(k == n, notice(k - 1) < TODAY),
-    )
-    notice_passed = sa.and_(
-        mine,
-        col(model.renewal_type) == RenewalType.TACIT,
-        notice(k) < TODAY,
-    )
-    reset = sa.and_(mine, k.is_distinct_from(start), sa.not_(tacit_settled))
-    return _DecisionTerm(start, reset, notice_passed)
-
-
-def _decide_by_stale(model: type[Agreement]) -> sa.ColumnElement[bool]:
-    return sa.and_(
-        col(model.district_id) == DISTRICT,
-        col(model.status) == AgreementStatus.ACTIVE,
-        col(model.decide_by).is_distinct_from(decide_by_expr(model)),
-    )
-
-
-def _decide_by(model: type[Agreement]) -> Any:
-    return (
-        sa.update(model)
-        .where(_decide_by_stale(model))
-        .values(decide_by=decide_by_expr(model))
-        .execution_options(synchronize_session=False)
-    )
-
-
-def _work_to_do(model: type[Agreement], decision: _DecisionTerm) -> Any:
+def _work_to_do(model: type[Agreement], decision: DecisionTerm) -> Any:
     """One read of the district's agreements: which groups of steps have anything to do.
 
     On most nights nothing has, and this read stands for all the steps' statements."""
@@ -390,7 +302,7 @@ def _work_to_do(model: type[Agreement], decision: _DecisionTerm) -> Any:
             for where in (
                 terms,
                 sa.or_(decision.reset, decision.step),
-                _decide_by_stale(model),
+                decide_by_stale(model),
             )
         ]
     ).where(col(model.district_id) == DISTRICT)
@@ -412,7 +324,7 @@ class _Statements:
     def build(
         cls, session: Session, model: type[Agreement], subject_type: str
     ) -> _Statements:
-        decision = _decision_term(model, subject_type)
+        decision = decision_term(model, subject_type)
         return cls(
             _work_to_do(model, decision),
             _initialise(model, subject_type),
@@ -420,7 +332,7 @@ class _Statements:
             _enter_renewed_express(model, subject_type),
             _close(model),
             decision.statements(model),
-            _decide_by(model),
+            decide_by_update(model),
         )
 
 

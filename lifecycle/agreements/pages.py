@@ -9,14 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import partial
 from typing import Any
 
 from flask import Response, url_for
+from sqlmodel import Session
 from werkzeug.routing import BuildError
 
+from lifecycle.agreements import rules
 from lifecycle.agreements import services as agreements
 from lifecycle.agreements import terms as agreement_terms
+from lifecycle.agreements.sql import term_lines
+from lifecycle.agreements.term_table import TermView, last_row, view
 from lifecycle.auth import get_user, is_district_it, require_district_it
 from lifecycle.db import get_session
 from lifecycle.enums import AgreementStatus, RenewalType
@@ -69,6 +74,70 @@ def term_context(view: Any) -> dict[str, Any]:
         "explanation": view.explanation,
         "term_rows": view.rows,
     }
+
+
+def term_view(session: Session, subject: str, obj: Agreement) -> TermView:
+    """Today's term state, its plain explanation and the term history table.
+
+    The current and later terms are priced by the set-based term lines a forecast
+    reads (sql.term_lines), so the page shows the numbers the budget uses.
+    """
+    assert obj.id is not None
+    records = {
+        r.term_number: rules.Priced(r.price, r.seats)
+        for r in agreement_terms.recorded_terms(session, subject, obj.id)
+    }
+    priced: dict[int, Decimal] = {}
+
+    def price_of(state: rules.TermState, k: int) -> Decimal:
+        if not priced:  # once, when the table first asks
+            priced.update(_term_prices(session, subject, obj, state, records))
+        return priced[k]
+
+    return view(
+        term_start=obj.term_start,
+        initial_months=obj.initial_term_months,
+        renewal_months=obj.renewal_term_months,
+        renewal_type=obj.renewal_type,
+        notice_days=obj.notice_days,
+        today=agreement_terms.district_today(session, obj.district_id),
+        records=records,
+        cancelled=obj.status is AgreementStatus.CANCELLED,
+        price_of=price_of,
+    )
+
+
+def _term_prices(
+    session: Session,
+    subject: str,
+    obj: Agreement,
+    state: rules.TermState,
+    records: dict[int, rules.Priced],
+) -> dict[int, Decimal]:
+    """The prices of the terms the table shows from today's on, from the term lines;
+    the rules price any the stored fields do not reach yet (a row not scanned since
+    it was loaded, or since its term ended)."""
+    assert obj.id is not None
+    last = last_row(state, renewal_type=obj.renewal_type, records=records)
+    lines = term_lines(
+        session,
+        district_id=obj.district_id,
+        until=rules.term(*agreement_terms.lengths_of(obj), last).start,
+        subject_type=subject,
+        ids=[obj.id],
+    )
+    current = min(obj.current_term_number or state.number, state.number)
+    prices = {
+        k: p.price
+        for k, p in rules.term_prices(
+            current=current,
+            now=rules.Priced(agreement_terms.current_price(obj)),
+            escalator_pct=agreement_terms.escalator(obj),
+            records=records,
+            through=max(last, current),
+        ).items()
+    }
+    return prices | {line.number: line.price for line in lines}
 
 
 @dataclass(frozen=True)
@@ -212,8 +281,8 @@ class AgreementPages:
 
     # --- detail and click-to-edit ---------------------------------------------------
 
-    def term_view(self, obj: Any) -> Any:
-        return agreement_terms.term_view(get_session(), self.subject, obj)
+    def term_view(self, obj: Any) -> TermView:
+        return term_view(get_session(), self.subject, obj)
 
     def detail(self, obj: Any, view: Any, **extra: Any) -> Response:
         """The detail page: terms, the feature's `extra`, history, the edit choices."""
@@ -280,8 +349,8 @@ class AgreementPages:
         version = form_version()
         kwargs: dict[str, Any] = {"user": user, "subject": self.subject, "obj": obj}
         if action == "renew":
-            number = agreement_terms.renew(session, **kwargs, version=version)
-            what = f"renewed for term {number}"
+            record = agreement_terms.renew_by_hand(session, **kwargs, version=version)
+            what = f"renewed for term {record.term_number}"
         else:
             cancelled = action == "cancel"
             agreement_terms.set_cancelled(

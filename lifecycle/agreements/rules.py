@@ -2,9 +2,9 @@
 Pure: no DB, no Flask.
 
 The one home of these rules: the ORM bookkeeping (agreements/terms.py) applies them to
-one record, the scan's set-based SQL (agreements/sql.py, agreements/advance.py) to every
-record of a district, and tests/agreements/test_rules_sql.py holds the two to the same
-worked cases.
+one record, the scan's set-based SQL (agreements/sql.py, advance.py, decisions.py) to
+every record of a district, and tests/agreements/test_rules_sql.py holds the two to the
+same worked cases.
 
 - Every term boundary is computed from the ORIGINAL start date; one term end is never
   chained onto the last, so monthly terms from 31 Jan start on 31 Jan, 28 Feb, 31 Mar…

@@ -1,9 +1,10 @@
 """The term rules of licenses and service contracts as SQL expressions
 (docs/rules.md#terms-and-renewal-dates).
 
-What the scan's set-based statements (agreements/advance.py, scan/obligations.py) share,
-each the SQL twin of a rule in agreements/rules.py; tests/agreements/test_rules_sql.py
-holds the two to the same worked cases.
+What the scan's set-based statements share (agreements/advance.py, decisions.py,
+scan/obligations.py), each the SQL twin of a rule in agreements/rules.py, and the term
+lines a forecast reads; tests/agreements/test_rules_sql.py holds SQL and rules to the
+same worked cases.
 """
 
 from __future__ import annotations

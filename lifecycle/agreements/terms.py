@@ -1,12 +1,14 @@
-"""The term bookkeeping licenses and service contracts share: today in the district's
-time zone, the recorded term history, rolling tacit terms forward, renewing by hand,
-cancelling and reinstating, and the term view of a detail page.
+"""The term bookkeeping licenses and service contracts share (the ORM side of
+agreements/rules.py): today in the district's time zone, the recorded term history,
+storing the derived term fields, rolling into terms that began, the one `renew`, and
+cancelling and reinstating.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
@@ -14,21 +16,22 @@ from sqlmodel import Session, col, select
 
 from lifecycle import audit
 from lifecycle.agreements import rules
-from lifecycle.agreements.rules import escalated_cost, term, term_cost
-from lifecycle.agreements.sql import term_lines
-from lifecycle.agreements.term_table import TermView, last_row, view
-from lifecycle.enums import AgreementStatus, RenewalType
+from lifecycle.agreements.rules import escalated_cost, term
+from lifecycle.enums import RENEWAL_KINDS, AgreementStatus, ObligationState, RenewalType
 from lifecycle.models import (
     Agreement,
     District,
     License,
+    Obligation,
     ServiceContract,
     TermRecord,
     User,
 )
+from lifecycle.money import to_cents
 from lifecycle.scan.jobs import schedule_rescan
+from lifecycle.scan.obligations import OPEN_STATES
 from lifecycle.tenancy import writable_district
-from lifecycle.web.errors import Conflict
+from lifecycle.web.errors import Conflict, ValidationFailed
 from lifecycle.web.records import claim_version
 
 
@@ -86,6 +89,7 @@ def apply(obj: Agreement, *, today: date, renewed_through: int = 1) -> rules.Ter
     obj.current_term_number = state.number
     obj.current_term_start = state.start
     obj.current_term_end = state.end
+    obj.decision_term_number = state.decision_term
     obj.decide_by = state.decide_by
     obj.status = state.status
     return state
@@ -118,23 +122,36 @@ def refresh_terms(
     through = max((r.term_number for r in records), default=1)
     state = apply(obj, today=today, renewed_through=through)
     rolled = previous is not None and state.number > previous
-    if rolled and obj.renewal_type is RenewalType.TACIT and obj.id is not None:
+    if rolled and obj.id is not None:
         assert previous is not None
         have = {r.term_number: r for r in records}
         for k in range(previous + 1, state.number + 1):
-            if reprice and isinstance(obj, ServiceContract):
-                obj.cost_per_period = (
-                    have[k].price
-                    if k in have
-                    else escalated_cost(obj.cost_per_period, obj.escalator_pct, 1)
-                )
-            if k not in have:
-                t = term(*_rules(obj), k)
+            if k in have:  # renewed ahead (express), or recorded by a scan
+                if reprice:
+                    enter_recorded(obj, have[k])
+            elif obj.renewal_type is RenewalType.TACIT:
+                if reprice and isinstance(obj, ServiceContract):
+                    obj.cost_per_period = escalated_cost(
+                        obj.cost_per_period, obj.escalator_pct, 1
+                    )
+                t = term(*lengths_of(obj), k)
                 session.add(_record(subject, obj, k, t.start, t.end, None))
     return state
 
 
-def _rules(obj: Agreement) -> tuple[date, int, int]:
+def enter_recorded(obj: Agreement, record: TermRecord) -> None:
+    """The agreement has entered a term on record: what it costs now is that term's
+    price (a contract's cost per period, a license's seats and price per seat)."""
+    if isinstance(obj, ServiceContract):
+        obj.cost_per_period = record.price
+    elif record.seats is not None:
+        obj.seats = record.seats
+        if record.seats:
+            obj.price_per_seat = to_cents(record.price / record.seats)
+
+
+def lengths_of(obj: Agreement) -> tuple[date, int, int]:
+    """Its original start, initial and renewal months: what every term is counted from."""
     return obj.term_start, obj.initial_term_months, obj.renewal_term_months
 
 
@@ -155,121 +172,188 @@ def _record(
     )
 
 
-def term_view(session: Session, subject: str, obj: Agreement) -> TermView:
-    """Today's term state, its plain explanation and the term history table.
-
-    The current and later terms are priced by the set-based term lines a forecast
-    reads (sql.term_lines), so the page shows the numbers the budget uses.
-    """
-    assert obj.id is not None
-    records = {
-        r.term_number: rules.Priced(r.price, r.seats)
-        for r in recorded_terms(session, subject, obj.id)
-    }
-    priced: dict[int, Decimal] = {}
-
-    def price_of(state: rules.TermState, k: int) -> Decimal:
-        if not priced:  # once, when the table first asks
-            priced.update(_term_prices(session, subject, obj, state, records))
-        return priced[k]
-
-    return view(
-        term_start=obj.term_start,
-        initial_months=obj.initial_term_months,
-        renewal_months=obj.renewal_term_months,
-        renewal_type=obj.renewal_type,
-        notice_days=obj.notice_days,
-        today=district_today(session, obj.district_id),
-        records=records,
-        cancelled=obj.status is AgreementStatus.CANCELLED,
-        price_of=price_of,
-    )
-
-
-def _term_prices(
-    session: Session,
-    subject: str,
-    obj: Agreement,
-    state: rules.TermState,
-    records: dict[int, rules.Priced],
-) -> dict[int, Decimal]:
-    """The prices of the terms the table shows from today's on, from the term lines;
-    the rules price any the stored fields do not reach yet (a row not scanned since
-    it was loaded, or since its term ended)."""
-    assert obj.id is not None
-    last = last_row(state, renewal_type=obj.renewal_type, records=records)
-    lines = term_lines(
-        session,
-        district_id=obj.district_id,
-        until=term(*_rules(obj), last).start,
-        subject_type=subject,
-        ids=[obj.id],
-    )
-    current = min(obj.current_term_number or state.number, state.number)
-    prices = {
-        k: p.price
-        for k, p in rules.term_prices(
-            current=current,
-            now=rules.Priced(current_price(obj)),
-            escalator_pct=escalator(obj),
-            records=records,
-            through=max(last, current),
-        ).items()
-    }
-    return prices | {line.number: line.price for line in lines}
-
-
 def escalator(obj: Agreement) -> Decimal:
     """The percentage each term's price grows by: a contract's escalator; a license's
     price per seat stays (seats × price per seat)."""
     return obj.escalator_pct if isinstance(obj, ServiceContract) else Decimal(0)
 
 
+# What a renewal's 409 shows of the agreement as it is now.
+RENEW_FIELDS = ("status", "current_term_number", "decision_term_number", "decide_by")
+
+
 def renew(
-    session: Session, *, user: User, subject: str, obj: Agreement, version: int | None
-) -> int:
-    """Record that an express agreement was renewed for its next term (or today's)."""
-    writable_district(user, obj.district_id)
-    claim_version(session, obj, version)
+    session: Session,
+    *,
+    user: User,
+    subject: str,
+    obj: Agreement,
+    version: int | None,
+    seats: int | None = None,
+    price_per_seat: Decimal | None = None,
+    cost_per_period: Decimal | None = None,
+    decision: Obligation | None = None,
+    today: date | None = None,
+) -> TermRecord:
+    """Renew an express agreement for its next term (or today's, after a lapse): the one
+    way of renewing, from its page, the renewals page and the API alike. The caller
+    has checked who may renew.
+
+    The new term joins the term history as decided, with its dates, price and seats:
+    a license at the given (else the last term's) seats × price per seat, a contract at
+    the given cost per period, else the last term's × (1 + escalator %). The current
+    term stays the one containing today and keeps its price until the new term begins;
+    the open decision moves to the new term's end. The renewal obligation of the
+    decision taken (`decision`, else the open one on record) is done.
+    """
+    claim_version(session, obj, version, fields=RENEW_FIELDS)
     if obj.renewal_type is not RenewalType.EXPRESS:
         raise Conflict(
             "Only an agreement that must be renewed (express) is renewed by hand; "
-            "a tacit one renews by itself and one with no renewal ends."
+            "a tacit one renews by itself unless cancelled, one with no renewal ends."
         )
     if obj.status is AgreementStatus.CANCELLED:
         raise Conflict("This agreement is cancelled; reinstate it first.")
-    today = district_today(session, obj.district_id)
+    if decision is not None and decision.term_number != obj.decision_term_number:
+        raise Conflict("This decision is out of date; run a scan and try again.")
+    _only_its_own(obj, seats=seats, price_per_seat=price_per_seat, cost=cost_per_period)
+    today = today or district_today(session, obj.district_id)
     assert obj.id is not None
-    through = renewed_through(session, subject, [obj.id])[obj.id]
-    t = rules.renewal_target(
+    with session.no_autoflush:
+        records = {r.term_number: r for r in recorded_terms(session, subject, obj.id)}
+    through = max(records, default=1)
+    new = rules.renewal_target(
         term_start=obj.term_start,
         initial_months=obj.initial_term_months,
         renewal_months=obj.renewal_term_months,
         renewed_through=through,
         today=today,
     )
-    target = t.number
-    record = _record(subject, obj, target, t.start, t.end, user.id)
-    if isinstance(obj, ServiceContract):
-        current = obj.current_term_number or 1
-        record.price = term_cost(
-            obj.cost_per_period, obj.escalator_pct, current, target
-        )
+    priced = _new_term_price(
+        obj,
+        records,
+        new.number,
+        seats=seats,
+        price_per_seat=price_per_seat,
+        cost=cost_per_period,
+    )
+    record = _record(subject, obj, new.number, new.start, new.end, user.id)
+    record.price, record.seats = priced.price, priced.seats
     session.add(record)
-    session.flush()
-    apply(obj, today=today, renewed_through=target)
+    state = apply(obj, today=today, renewed_through=new.number)
+    if state.number == new.number:  # resumed after a lapse: the new term is today's
+        enter_recorded(obj, record)
+    span = f"{new.start.isoformat()} – {new.end.isoformat()}"
+    changes: dict[str, Any] = {"renewed_through": [through, new.number]}
+    changes["price"] = [None, str(priced.price)]
     audit.record(
         session,
         action="renew",
         entity_type=subject,
         entity_id=obj.id,
         district_id=obj.district_id,
-        changes={"renewed_through": [through, target]},
-        summary=f"term {target}: {t.start.isoformat()} – {t.end.isoformat()}",
+        changes=changes,
+        summary=f"term {new.number}: {span}",
     )
+    decision = decision or _open_decision(session, subject, obj.id, through)
+    if decision is not None:
+        _decided(session, decision, changes, f"renewed for term {new.number}: {span}")
     session.flush()
     schedule_rescan(session, obj.district_id)
-    return target
+    return record
+
+
+def _only_its_own(
+    obj: Agreement,
+    *,
+    seats: int | None,
+    price_per_seat: Decimal | None,
+    cost: Decimal | None,
+) -> None:
+    """A license renews with seats and a price per seat, a contract with a cost."""
+    if isinstance(obj, License) and cost is not None:
+        raise ValidationFailed({"cost_per_period": "applies to contracts only"})
+    if isinstance(obj, ServiceContract) and (
+        seats is not None or price_per_seat is not None
+    ):
+        field = "price_per_seat" if price_per_seat is not None else "seats"
+        raise ValidationFailed({field: "applies to licenses only"})
+
+
+def _new_term_price(
+    obj: Agreement,
+    records: dict[int, TermRecord],
+    number: int,
+    *,
+    seats: int | None,
+    price_per_seat: Decimal | None,
+    cost: Decimal | None,
+) -> rules.Priced:
+    """What the renewed term costs: as given, else as the rules price it from the term
+    before it (rules.term_prices)."""
+    current = min(obj.current_term_number or 1, number - 1)
+    now_seats = obj.seats if isinstance(obj, License) else None
+    chain = rules.term_prices(
+        current=current,
+        now=rules.Priced(current_price(obj), now_seats),
+        escalator_pct=escalator(obj),
+        records={k: rules.Priced(r.price, r.seats) for k, r in records.items()},
+        through=number,
+    )
+    if isinstance(obj, ServiceContract):
+        return rules.Priced(chain[number].price if cost is None else to_cents(cost))
+    if seats is None and price_per_seat is None:
+        return chain[number]
+    before = chain[number - 1]
+    count = before.seats if seats is None else seats
+    unit = price_per_seat
+    if unit is None:
+        unit = (
+            to_cents(before.price / before.seats)
+            if before.seats
+            else obj.price_per_seat
+        )
+    return rules.Priced(to_cents((count or 0) * unit), count)
+
+
+def _open_decision(
+    session: Session, subject: str, ident: int, term_number: int
+) -> Obligation | None:
+    """The open renewal obligation about this term of the agreement, if any."""
+    stmt = select(Obligation).where(
+        col(Obligation.subject_type) == subject,
+        col(Obligation.subject_id) == ident,
+        col(Obligation.kind).in_(RENEWAL_KINDS),
+        col(Obligation.term_number) == term_number,
+        col(Obligation.state).in_(OPEN_STATES),
+    )
+    return session.exec(stmt).first()
+
+
+def _decided(
+    session: Session, obligation: Obligation, changes: dict[str, Any], summary: str
+) -> None:
+    """The renewal obligation is done: someone took its decision."""
+    assert obligation.id is not None
+    before = obligation.state
+    obligation.state = ObligationState.DONE
+    audit.record(
+        session,
+        action="renew",
+        entity_type="obligation",
+        entity_id=obligation.id,
+        district_id=obligation.district_id,
+        changes={"state": [before.value, ObligationState.DONE.value], **changes},
+        summary=summary,
+    )
+
+
+def renew_by_hand(
+    session: Session, *, user: User, subject: str, obj: Agreement, version: int | None
+) -> TermRecord:
+    """Renew from the agreement's own page: district IT staff only."""
+    writable_district(user, obj.district_id)
+    return renew(session, user=user, subject=subject, obj=obj, version=version)
 
 
 def set_cancelled(

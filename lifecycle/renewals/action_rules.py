@@ -70,8 +70,13 @@ def available(
     renewal_type: RenewalType | None,
     current_term: int | None,
     today: date,
+    decision_term: int | None = None,
 ) -> tuple[str, ...]:
-    """The actions the user can take on the obligation now (the row's buttons)."""
+    """The actions the user can take on the obligation now (the row's buttons).
+
+    An express agreement renews at its open decision (`decision_term`: the current
+    term's end, or a term renewed ahead); cancelling, of express or tacit alike, ends
+    the current term's decision."""
     if not may_act(user, obligation) or obligation.state not in OPEN_STATES:
         return ()
     out: list[str] = []
@@ -80,10 +85,16 @@ def available(
     out.append("snooze")
     if obligation.kind is ObligationKind.REFRESH:
         out.append("replace")
-    if obligation.kind in RENEWAL_KINDS and current_term == obligation.term_number:
+    if obligation.kind in RENEWAL_KINDS:
+        deciding = (decision_term or current_term) == obligation.term_number
+        current = current_term == obligation.term_number
+        decide_by_open = obligation.decide_by >= today
         if renewal_type is RenewalType.EXPRESS:
-            out += ["renew", "cancel"]
-        elif renewal_type is RenewalType.TACIT and obligation.decide_by >= today:
+            if deciding:
+                out.append("renew")
+            if current:
+                out.append("cancel")
+        elif renewal_type is RenewalType.TACIT and current and decide_by_open:
             out.append("cancel")
     return tuple(out)
 

@@ -157,6 +157,9 @@ def list_stmt(user: User) -> AnySelect:
         sa.func.coalesce(
             col(License.current_term_number), col(ServiceContract.current_term_number)
         ).label("current_term"),
+        sa.func.coalesce(
+            col(License.decision_term_number), col(ServiceContract.decision_term_number)
+        ).label("decision_term"),
         col(License.seats).label("seats"),
         col(License.price_per_seat).label("price_per_seat"),
         col(ServiceContract.cost_per_period).label("cost_per_period"),

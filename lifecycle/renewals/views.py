@@ -70,6 +70,7 @@ def _rows(
                 row[0],
                 renewal_type=row.renewal_type,
                 current_term=row.current_term,
+                decision_term=row.decision_term,
                 today=today,
             ),
             error=errors.get(row[0].id, ""),

@@ -509,7 +509,15 @@ def _closing_select() -> sa.CompoundSelect[Any]:
         )
     ]
     for subject, model in (("license", License), ("contract", ServiceContract)):
-        renewed = col(model.current_term_number) > col(Obligation.term_number)
+        # renewed: the agreement went on past the term, or an express one was
+        # renewed ahead (the open decision is a later term's now)
+        renewed = sa.or_(
+            col(model.current_term_number) > col(Obligation.term_number),
+            sa.and_(
+                col(model.renewal_type) == RenewalType.EXPRESS,
+                col(model.decision_term_number) > col(Obligation.term_number),
+            ),
+        )
         inactive = sa.or_(
             col(model.id).is_(None), col(model.status) != AgreementStatus.ACTIVE
         )

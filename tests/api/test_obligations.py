@@ -188,7 +188,9 @@ def test_renew_and_cancel_take_the_subject_version(
     )
     assert ok.status_code == 200 and ok.get_json()["obligation"]["state"] == "done"
     lic_row = fresh(db).get(License, arranged.license.id)
-    assert (lic_row.current_term_number, lic_row.price_per_seat) == (2, Decimal("6.00"))
+    # term 2 is renewed at 6.00 a seat; today's term 1 keeps its 5.00
+    assert (lic_row.current_term_number, lic_row.price_per_seat) == (1, Decimal("5.00"))
+    assert lic_row.decision_term_number == 2
     con = arranged.contract_renewal(db)
     cancelled = client.post(
         f"/api/v1/obligations/{con.id}/cancel",

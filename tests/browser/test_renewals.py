@@ -332,7 +332,8 @@ def test_renew_the_express_license_with_new_seats_and_see_the_new_term(
 
     license_row.get_by_role("link", name="Reading Suite").click()
     expect(page).to_have_url(re.compile(rf"/licenses/{lic.id}$"))
-    expect(page.get_by_test_id("seats-summary")).to_have_text("80 of 120")
+    # Today's term keeps its 100 seats; the renewed term 2 has the 120.
+    expect(page.get_by_test_id("seats-summary")).to_have_text("80 of 100")
     # The decision moved to the end of the new term, and the term history has it.
     expect(page.get_by_test_id("decide-by")).to_have_text(day(second_end))
     expect(page.get_by_test_id("explanation")).to_contain_text(

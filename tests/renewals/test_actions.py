@@ -119,7 +119,7 @@ def test_snooze_needs_a_future_date_within_a_year(db, world, arranged):
     assert (woken.state, woken.snoozed_until) == (ObligationState.UPCOMING, None)
 
 
-def test_renewing_an_express_license_moves_its_term_and_the_scan_derives_the_next(
+def test_renewing_an_express_license_records_its_next_term_and_the_scan_derives_the_next(
     db, world, arranged
 ):
     lic = arranged.license
@@ -137,10 +137,12 @@ def test_renewing_an_express_license_moves_its_term_and_the_scan_derives_the_nex
     db.commit()
     db.expire_all()
     lic = db.get(License, lic.id)
-    second = term(lic.term_start, 12, 12, 2)
-    assert lic.current_term_number == 2
-    assert (lic.current_term_start, lic.current_term_end) == (second.start, second.end)
-    assert (lic.seats, lic.price_per_seat) == (120, Decimal("5.25"))
+    first, second = (term(lic.term_start, 12, 12, k) for k in (1, 2))
+    # today is still in term 1, at its seats and price; term 2 is decided
+    assert lic.current_term_number == 1
+    assert (lic.current_term_start, lic.current_term_end) == (first.start, first.end)
+    assert (lic.seats, lic.price_per_seat) == (100, Decimal("5.00"))
+    assert (lic.decision_term_number, lic.decide_by) == (2, second.end)
     assert lic.version > version
     record = db.exec(
         select(TermRecord).where(col(TermRecord.subject_id) == lic.id)
@@ -161,10 +163,14 @@ def test_renewing_an_express_license_moves_its_term_and_the_scan_derives_the_nex
     assert nxt.state == ObligationState.UPCOMING
     assert nxt.decide_by == second.end
     assert nxt.due_date == second.end + timedelta(days=1)
-    # the scan does not lapse it when the first term ends: it has renewed
+    # the scan does not lapse it when the first term ends: it has renewed, and from
+    # then on the license holds the renewed seats and price
     scan(db, world.a.district, second.start + timedelta(days=3))
     db.expire_all()
-    assert db.get(License, lic.id).status == AgreementStatus.ACTIVE
+    entered = db.get(License, lic.id)
+    assert entered.status == AgreementStatus.ACTIVE
+    assert (entered.current_term_number, entered.seats) == (2, 120)
+    assert entered.price_per_seat == Decimal("5.25")
 
 
 def test_renew_with_a_stale_version_is_a_conflict(db, world, arranged):
@@ -209,8 +215,14 @@ def test_renewing_a_contract_escalates_its_cost_unless_given(db, world, arranged
     db.commit()
     db.expire_all()
     contract = db.get(ServiceContract, arranged.contract.id)
-    assert contract.cost_per_period == Decimal("12360.00")  # × 1.03
-    assert contract.current_term_number == 2
+    # today's term keeps its price; the renewed term 2 is recorded at × 1.03
+    assert (contract.current_term_number, contract.decision_term_number) == (1, 2)
+    assert contract.cost_per_period == Decimal("12000.00")
+    (record,) = db.exec(
+        select(TermRecord).where(col(TermRecord.subject_id) == contract.id,
+                                 col(TermRecord.subject_type) == "contract")
+    ).all()  # fmt: skip
+    assert (record.term_number, record.price) == (2, Decimal("12360.00"))
 
 
 def test_cancelling_a_tacit_contract_before_its_notice_date(db, world, arranged):

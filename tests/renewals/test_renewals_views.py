@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import col, select
 
 from lifecycle.enums import DeviceStatus, ObligationKind, ObligationState
-from lifecycle.models import AuditEvent, Device, JobRecord, License
+from lifecycle.models import AuditEvent, Device, JobRecord, License, TermRecord
 from tests.conftest import htmx
 from tests.renewals.test_actions_data import (
     arrange,
@@ -250,7 +250,14 @@ def test_renew_from_the_row_and_a_stale_version(client, db, world, arranged):
     assert ok.status_code == 200, ok.get_data(as_text=True)
     assert 'data-state="done"' in ok.get_data(as_text=True)
     lic = fresh(db).get(License, arranged.license.id)
-    assert (lic.current_term_number, lic.seats) == (2, 90)
+    # renewed for term 2 with 90 seats; today's term 1 keeps its 100
+    assert (lic.current_term_number, lic.decision_term_number, lic.seats) == (1, 2, 100)
+    record = db.exec(select(TermRecord).where(TermRecord.subject_id == lic.id)).one()
+    assert (record.term_number, record.seats, record.price) == (
+        2,
+        90,
+        Decimal("450.00"),
+    )
 
 
 def test_mark_replaced_from_the_row(client, db, world, arranged):
