@@ -148,7 +148,7 @@ def _upsert_stmt(
     session: Session, select: sa.Select[Any], kind: ObligationKind, subject: str
 ) -> Any:
     """INSERT … ON CONFLICT DO UPDATE of the obligations of one kind about one subject
-    table that `select` derives (in SELECTED order).
+    table that `select` derives (its columns labelled with the SELECTED names).
 
     Rows already stored with the same values are left out before the INSERT: ON
     CONFLICT would lock each conflicting row, dirtying its page, even when its WHERE
@@ -158,7 +158,7 @@ def _upsert_stmt(
     that table is (nearly) empty, the planner reads it again for every derived row,
     new rows' pages included, and a big district's first scan grows quadratic.
     """
-    given = dict(zip(SELECTED, select.selected_columns, strict=True))
+    given = {name: select.selected_columns[name] for name in SELECTED}
     given |= {"kind": sa.literal(kind.value), "subject_type": sa.literal(subject)}
     labelled = select.with_only_columns(
         *[given[name].label(f"d_{name}") for name in COLUMNS]
@@ -209,8 +209,18 @@ def _upsert_stmt(
     return stmt.execution_options(preserve_rowcount=True)
 
 
-def _common() -> list[Any]:
-    return [sa.literal(ObligationState.UPCOMING.value), NOW, NOW]
+def _derived(**columns: Any) -> list[sa.ColumnElement[Any]]:
+    """The columns of an obligation a derivation selects, each labelled with its name
+    (`_upsert_stmt` takes them by name: a reordering cannot swap two dates); the
+    state and timestamps of a new obligation are added here."""
+    columns |= {
+        "state": sa.literal(ObligationState.UPCOMING.value),
+        "created_at": NOW,
+        "updated_at": NOW,
+    }
+    if sorted(columns) != sorted(SELECTED):
+        raise ValueError(f"an obligation has {SELECTED}, not {sorted(columns)}")
+    return [expr.label(name) for name, expr in columns.items()]
 
 
 def _device_refresh_select() -> sa.Select[Any]:
@@ -278,19 +288,20 @@ def _device_refresh_select() -> sa.Select[Any]:
     unit = sa.func.coalesce(cohort.c.unit, dev.c.purchase_cost, 0)
     return (
         sa.select(
-            dev.c.district_id,
-            dev.c.id,
-            sa.literal(0),
-            dev.c.due,
-            dev.c.due,
-            _cents(unit * inflation(dev.c.fy)),
-            dev.c.fy,
-            dev.c.category,
-            dev.c.school_id,
-            dev.c.funding_source,
-            dev.c.item_id,
-            sa.literal(1),
-            *_common(),
+            *_derived(
+                district_id=dev.c.district_id,
+                subject_id=dev.c.id,
+                term_number=sa.literal(0),
+                due_date=dev.c.due,
+                decide_by=dev.c.due,
+                estimated_cost=_cents(unit * inflation(dev.c.fy)),
+                fiscal_year=dev.c.fy,
+                category=dev.c.category,
+                school_id=dev.c.school_id,
+                funding_source=dev.c.funding_source,
+                catalog_item_id=dev.c.item_id,
+                quantity=sa.literal(1),
+            )
         )
         .select_from(dev)
         .outerjoin(
@@ -303,19 +314,20 @@ def _warranty_select() -> sa.Select[Any]:
     """Upcoming warranty ends: extend the warranty or accept the risk (no cost estimate)."""
     end = col(Device.warranty_end)
     return sa.select(
-        col(Device.district_id),
-        col(Device.id),
-        sa.literal(0),
-        end,
-        end,
-        sa.literal(Decimal("0.00"), sa.Numeric(14, 2)),
-        fiscal_year_of(end),
-        col(Device.category),
-        col(Device.school_id),
-        col(Device.funding_source),
-        col(Device.catalog_item_id),
-        sa.literal(1),
-        *_common(),
+        *_derived(
+            district_id=col(Device.district_id),
+            subject_id=col(Device.id),
+            term_number=sa.literal(0),
+            due_date=end,
+            decide_by=end,
+            estimated_cost=sa.literal(Decimal("0.00"), sa.Numeric(14, 2)),
+            fiscal_year=fiscal_year_of(end),
+            category=col(Device.category),
+            school_id=col(Device.school_id),
+            funding_source=col(Device.funding_source),
+            catalog_item_id=col(Device.catalog_item_id),
+            quantity=sa.literal(1),
+        )
     ).where(
         col(Device.district_id) == DISTRICT,
         end >= TODAY,
@@ -409,19 +421,20 @@ def _renewal_select(model: type[Agreement], *, committed: bool) -> sa.Select[Any
         item = sa.cast(sa.null(), sa.Integer())
     return (
         sa.select(
-            t.district_id,
-            t.id,
-            t.number,
-            t.starts,
-            t.decide,
-            cost,
-            fy,
-            category,
-            school,
-            t.funding_source,
-            item,
-            quantity,
-            *_common(),
+            *_derived(
+                district_id=t.district_id,
+                subject_id=t.id,
+                term_number=t.number,
+                due_date=t.starts,
+                decide_by=t.decide,
+                estimated_cost=cost,
+                fiscal_year=fy,
+                category=category,
+                school_id=school,
+                funding_source=t.funding_source,
+                catalog_item_id=item,
+                quantity=quantity,
+            )
         )
         .select_from(term)
         # dates past the calendar are NULL: a far-off stored term start has no renewal

@@ -10,7 +10,7 @@ from itertools import pairwise
 import pytest
 from sqlmodel import col, select
 
-from lifecycle.agreements.advance import TACIT_STEP
+from lifecycle.agreements.advance import TACIT_STEP, _tacit_renewal
 from lifecycle.enums import (
     AgreementStatus,
     DeviceStatus,
@@ -26,6 +26,7 @@ from lifecycle.models import (
     ServiceContract,
     TermRecord,
 )
+from lifecycle.scan import obligations as ob
 from lifecycle.scan.engine import scan_district
 from tests import factories
 
@@ -431,3 +432,23 @@ def test_an_express_renewal_recorded_ahead_moves_the_decision(db, world):
     db.refresh(lic)
     assert (lic.current_term_number, lic.decision_term_number) == (1, 2)
     assert lic.decide_by == date(2028, 6, 30)
+
+
+def test_every_derivation_selects_named_columns(db):
+    """The set-based selects name each column they derive, and the INSERT … SELECT
+    statements are paired by those names: a reordering cannot swap two dates."""
+    derivations = [ob._device_refresh_select(), ob._warranty_select()]
+    for model in (License, ServiceContract):
+        for committed in (False, True):
+            derivations.append(ob._renewal_select(model, committed=committed))
+    for derivation in derivations:
+        assert sorted(derivation.selected_columns.keys()) == sorted(ob.SELECTED)
+    with pytest.raises(ValueError, match="an obligation has"):
+        ob._derived(due_date=None)
+
+    for model, subject in ((License, "license"), (ServiceContract, "contract")):
+        history, _move = _tacit_renewal(db, model, subject)
+        assert list(history.select.selected_columns.keys()) == [
+            "district_id", "subject_type", "subject_id", "term_number", "start",
+            "end", "price", "seats", "recorded_at",
+        ]  # fmt: skip
