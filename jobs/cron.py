@@ -7,6 +7,7 @@ second scheduler never duplicates a side effect (docs/operations.md#periodic-job
 from rq import cron
 
 from jobs.tasks import (
+    forget_ended_sign_ins,
     nightly_scans,
     requeue_lost_jobs,
     requeue_unsent_mail,
@@ -45,4 +46,13 @@ cron.register(
     cron="0 12 * * 1",
     job_timeout=1800,
     result_ttl=7 * 86_400,
+)
+# 03:40 UTC daily: forget sign-ins past their lifetime (refused already; this keeps the
+# table to the live ones).
+cron.register(
+    forget_ended_sign_ins,
+    queue_name="default",
+    cron="40 3 * * *",
+    job_timeout=300,
+    result_ttl=86_400,
 )

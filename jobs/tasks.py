@@ -24,6 +24,15 @@ def requeue_lost_jobs() -> int:
         return requeue_stalled(session)
 
 
+def forget_ended_sign_ins() -> int:
+    """Periodic: delete sign-ins past their lifetime (they are refused already)."""
+    from lifecycle.auth import forget_ended_sign_ins as forget
+
+    app = get_app()
+    with app.app_context(), get_db(app).scope(actor_label="scheduler") as session:
+        return forget(session)
+
+
 def scan_district_job(district_id: int) -> dict[str, Any]:
     """Scan one district (nightly, or shortly after an inventory edit), then remind."""
     from lifecycle.scan.jobs import scan_and_remind

@@ -10,6 +10,7 @@ from functools import wraps
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
+import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import Flask, g, request
@@ -28,9 +29,11 @@ _hasher = PasswordHasher()
 # Verifying against this keeps a failed login for an unknown e-mail as slow as a real one.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 TOKEN_PREFIX = "lc_"  # noqa: S105  (a public prefix, not a secret)
-# How long a sign-in lasts at most: the remember cookie's life, and the age past which
-# the server refuses a sign-in's key (a copied cookie does not expire on its own).
+# How long a sign-in lasts at most, whatever its cookie says (a copied cookie does not
+# expire on its own): "keep me signed in" for the remember cookie's life, otherwise a
+# working day, so a browser closed on a shared lab computer leaves nothing usable.
 LOGIN_LIFETIME = timedelta(days=365)
+SESSION_LIFETIME = timedelta(hours=12)
 
 login_manager = LoginManager()
 login_manager.login_view = "accounts.login"
@@ -62,13 +65,6 @@ def start_login_session(session: Session, *, user: User, remember: bool) -> None
     """
     assert user.id is not None
     now = utcnow()
-    # Sign-ins past their lifetime are refused anyway; forget them as a new one starts.
-    session.execute(
-        delete(LoginSession).where(
-            col(LoginSession.user_id) == user.id,
-            col(LoginSession.created_at) <= now - LOGIN_LIFETIME,
-        )
-    )
     key = secrets.token_urlsafe(32)
     session.add(
         LoginSession(
@@ -134,6 +130,27 @@ def revoke_credentials(session: Session, *, user: User) -> None:
     )
 
 
+def _live(now: datetime) -> sa.ColumnElement[bool]:
+    """A sign-in still within its lifetime (see LOGIN_LIFETIME, SESSION_LIFETIME)."""
+    return sa.or_(
+        col(LoginSession.created_at) > now - SESSION_LIFETIME,
+        sa.and_(
+            col(LoginSession.remember).is_(True),
+            col(LoginSession.created_at) > now - LOGIN_LIFETIME,
+        ),
+    )
+
+
+def forget_ended_sign_ins(session: Session) -> int:
+    """Delete the sign-ins past their lifetime (refused anyway): the daily sweep."""
+    result = session.execute(
+        delete(LoginSession)
+        .where(~_live(utcnow()))
+        .execution_options(preserve_rowcount=True)
+    )
+    return rowcount(result)
+
+
 def user_for_login_key(session: Session, key: str) -> User | None:
     """The active user of a live sign-in with this key, or None."""
     if not key or len(key) > 100:
@@ -143,7 +160,7 @@ def user_for_login_key(session: Session, key: str) -> User | None:
         .join(LoginSession, col(LoginSession.user_id) == User.id)
         .where(
             col(LoginSession.key_hash) == token_digest(key),
-            col(LoginSession.created_at) > utcnow() - LOGIN_LIFETIME,
+            _live(utcnow()),
             col(User.is_active).is_(True),
         )
     ).first()

@@ -221,8 +221,17 @@ def world(db: Session) -> factories.World:
     return factories.make_world(db)
 
 
-def login(client: FlaskClient, email: str, password: str = factories.PASSWORD) -> None:
-    response = client.post("/login", data={"email": email, "password": password})
+def login(
+    client: FlaskClient,
+    email: str,
+    password: str = factories.PASSWORD,
+    *,
+    remember: bool = False,
+) -> None:
+    data = {"email": email, "password": password} | (
+        {"remember": "1"} if remember else {}
+    )
+    response = client.post("/login", data=data)
     assert response.status_code in (302, 303), response.get_data(as_text=True)[:500]
 
 

@@ -32,6 +32,12 @@ def _signed_in_key() -> str:
     return f"user:{user_id}" if user_id is not None else get_remote_address()
 
 
+def _login_account() -> str:
+    """Count login attempts per account too: guesses at one person's password from many
+    addresses are slowed down as well."""
+    return "login:" + request.form.get("email", "").strip().lower()
+
+
 def _safe_next(target: str | None) -> str:
     """Only same-site relative paths, so the login page cannot redirect elsewhere."""
     if not target:
@@ -52,6 +58,7 @@ def _safe_next(target: str | None) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"], key_func=_login_account)
 @public
 def login() -> Response:
     next_url = request.values.get("next", "")

@@ -282,3 +282,25 @@ def test_too_many_password_changes_are_refused_with_429(make_app, world):
     # Counted per person: a colleague behind the same address is not held back.
     assert _wrong_current(other).status_code == 422
     assert mine.get("/profile").status_code == 200
+
+
+def test_guesses_at_one_account_from_many_addresses_are_limited(make_app, world):
+    """The limit counts per account as well as per address: spreading guesses at one
+    person's password over many addresses does not get past it."""
+    app = make_app(settings={"login_rate_limit": "3 per minute"})
+    wrong = {"email": world.a.it.email, "password": "guess-guess-guess"}
+
+    statuses = [
+        app.test_client()
+        .post("/login", data=wrong, environ_base={"REMOTE_ADDR": f"10.0.0.{n}"})
+        .status_code
+        for n in range(4)
+    ]
+    other = app.test_client().post(
+        "/login",
+        data={"email": world.a.finance.email, "password": PASSWORD},
+        environ_base={"REMOTE_ADDR": "10.0.0.9"},
+    )
+
+    assert statuses == [401, 401, 401, 429]
+    assert other.status_code == 303  # another account, another address: not limited

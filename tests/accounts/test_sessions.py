@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import col, select, update
 
-from lifecycle.auth import LOGIN_LIFETIME
+from lifecycle.auth import LOGIN_LIFETIME, SESSION_LIFETIME, forget_ended_sign_ins
 from lifecycle.models import ApiToken, AuditEvent, LoginSession, User, utcnow
 from tests.api.conftest import fresh, sign_in
 from tests.conftest import htmx, login
@@ -149,6 +149,44 @@ def test_a_sign_in_older_than_its_lifetime_is_refused(app, db, world, copied):
     db.commit()
 
     _assert_both_refused(app, cookies)
+
+
+def test_a_sign_in_without_keep_me_signed_in_ends_after_a_working_day(app, db, world):
+    """Closing the browser on a shared computer leaves a session cookie a thief could
+    copy: the server refuses it once SESSION_LIFETIME has passed. A remembered sign-in
+    of the same age still works."""
+    brief, kept = app.test_client(), app.test_client()
+    login(brief, world.a.it.email)
+    login(kept, world.a.finance.email, remember=True)
+    db.exec(
+        update(LoginSession).values(
+            created_at=utcnow() - SESSION_LIFETIME - timedelta(minutes=1)
+        )
+    )
+    db.commit()
+
+    assert _refused(brief.get("/profile"))
+    assert _works(kept.get("/profile"))
+
+
+def test_the_daily_sweep_forgets_only_ended_sign_ins(app, db, world):
+    for client, email, remember in (
+        (app.test_client(), world.a.it.email, False),
+        (app.test_client(), world.a.finance.email, True),
+        (app.test_client(), world.a.viewer.email, False),
+    ):
+        login(client, email, remember=remember)
+    db.exec(
+        update(LoginSession)
+        .where(col(LoginSession.user_id) != world.a.viewer.id)
+        .values(created_at=utcnow() - SESSION_LIFETIME - timedelta(minutes=1))
+    )
+    db.commit()
+
+    assert forget_ended_sign_ins(db) == 1
+    db.commit()
+    left = {s.user_id for s in fresh(db).exec(select(LoginSession)).all()}
+    assert left == {world.a.finance.id, world.a.viewer.id}
 
 
 def test_a_cookie_of_the_old_kind_is_refused(app, world):
