@@ -8,8 +8,8 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from lifecycle.bounds import IdConverter
 from lifecycle.config import Settings
+from lifecycle.web.routing import IdConverter
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 

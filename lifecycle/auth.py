@@ -8,12 +8,11 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any, TypeVar, cast
-from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import Flask, g, request
+from flask import Flask, flash, g, make_response, redirect, request, url_for
 from flask_login import LoginManager, current_user
 from sqlmodel import Session, col, delete, select, update
 
@@ -22,6 +21,7 @@ from lifecycle.enums import Role
 from lifecycle.models import ApiToken, LoginSession, User, utcnow
 from lifecycle.sqlfuncs import rowcount
 from lifecycle.web.errors import AppError, Forbidden
+from lifecycle.web.htmx import is_htmx, posted_from
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -274,17 +274,11 @@ def init_app(app: Flask) -> None:
 
     @login_manager.unauthorized_handler  # type: ignore[untyped-decorator]
     def _unauthorized() -> Any:
-        from flask import flash, redirect, url_for
-
-        from lifecycle.web.htmx import is_htmx
-
         if request.path.startswith("/api/"):
             raise Unauthorized("Send an API token: Authorization: Bearer <token>.")
         flash(login_manager.login_message, "info")
         target = url_for("accounts.login", next=_return_path())
         if is_htmx():
-            from flask import make_response
-
             response = make_response("", 401)
             response.headers["HX-Redirect"] = target
             return response
@@ -296,12 +290,7 @@ def _return_path() -> str:
     left open (a POST cannot be replayed by a redirect) the page it was posted from."""
     if request.method in ("GET", "HEAD"):
         return request.full_path.rstrip("?")
-    came_from = urlsplit(
-        request.headers.get("HX-Current-URL") or request.referrer or ""
-    )
-    if came_from.netloc == request.host and came_from.path.startswith("/"):
-        return came_from.path + (f"?{came_from.query}" if came_from.query else "")
-    return "/"
+    return posted_from("/")
 
 
 def is_district_it(user: User) -> bool:

@@ -16,15 +16,15 @@ from decimal import Decimal
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from werkzeug.routing import IntegerConverter, Map
 
 INT_MIN = -(2**31)
 INT_MAX = 2**31 - 1
 EARLIEST = date(1980, 1, 1)
 LATEST = date(2200, 12, 31)
 OUTSIDE_WINDOW = f"must be between {EARLIEST.isoformat()} and {LATEST.isoformat()}"
-# Money is NUMERIC(14, 2): an amount this large fits no column.
-MAX_AMOUNT = Decimal(10) ** 12
+# Money is NUMERIC(14, 2): at most 12 digits before the point; 10**12 fits no column.
+MONEY_DIGITS = 12
+MAX_AMOUNT = Decimal(10) ** MONEY_DIGITS
 NOT_WHOLE = "must be a whole number"
 NOT_A_DATE = "must be a date (YYYY-MM-DD)"
 
@@ -83,6 +83,17 @@ def out_of_window(day: date) -> str | None:
     return None if EARLIEST <= day <= LATEST else OUTSIDE_WINDOW
 
 
+def parse_amount(raw: str) -> Decimal:
+    """An amount a money column can hold, from text: finite and under MAX_AMOUNT."""
+    try:
+        amount = Decimal(raw)
+    except ArithmeticError as exc:
+        raise ValueError("must be an amount, e.g. 1234.50") from exc
+    if not amount.is_finite() or abs(amount) >= MAX_AMOUNT:
+        raise ValueError("must be an amount, e.g. 1234.50")
+    return amount
+
+
 def parse_day(raw: str) -> date:
     """An ISO date (YYYY-MM-DD) inside the window; ValueError says what is wrong."""
     try:
@@ -120,31 +131,3 @@ def days_after(day: date, days: int) -> date:
         return day + timedelta(days=days)
     except OverflowError as exc:
         raise OutOfCalendar(f"{day} + {days} days") from exc
-
-
-def digits_up_to(limit: int) -> str:
-    """A regular expression for the whole numbers 0 … limit in ASCII digits."""
-    top = str(limit)
-    parts = [f"[0-9]{{1,{len(top) - 1}}}"] if len(top) > 1 else []
-    for i, digit in enumerate(top):
-        if digit != "0":
-            rest = len(top) - i - 1
-            below = f"[0-{int(digit) - 1}]"
-            parts.append(top[:i] + below + (f"[0-9]{{{rest}}}" if rest else ""))
-    parts.append(top)
-    return "(?:" + "|".join(parts) + ")"
-
-
-class IdConverter(IntegerConverter):
-    """`<int:...>` in routes: ASCII digits naming a possible row, else no match (404).
-
-    The bound is in the pattern, not only in `to_python`: Werkzeug checks a rule's
-    method before converting, so a POST to /devices/<too large> would otherwise find
-    the GET rule of the same path and answer 405.
-    """
-
-    regex = digits_up_to(INT_MAX)
-
-    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max", INT_MAX)
-        super().__init__(map, *args, **kwargs)

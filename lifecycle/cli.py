@@ -116,6 +116,7 @@ def create_user_command(
     email: str, name: str, role: str, district_id: int | None, password: str | None
 ) -> None:
     """Create an account."""
+    from lifecycle.accounts.passwords import MIN_LENGTH
     from lifecycle.admin.services import create_user
     from lifecycle.db import get_db
     from lifecycle.models import UserCreate
@@ -123,7 +124,7 @@ def create_user_command(
     from lifecycle.web.forms import validate
 
     if password is None:
-        password = getpass.getpass("Password (10+ characters): ")
+        password = getpass.getpass(f"Password ({MIN_LENGTH}+ characters): ")
     try:
         with get_db().scope(actor_label="cli") as session:
             data = validate(

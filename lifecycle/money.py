@@ -6,25 +6,13 @@ amount has already lost cents before we see it.
 
 from __future__ import annotations
 
-import re
 from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from typing import TypeAlias
 
 CENT = Decimal("0.01")
-# NUMERIC(14,2): at most 12 digits before the decimal point.
-MAX_AMOUNT = Decimal("999999999999.99")
 
 # Wide enough that (1 + r)^N over decades of terms keeps every cent exact.
 _PRECISION = 60
-
-_AMOUNT = re.compile(
-    r"""
-    \$?\s*
-    (?P<whole>\d{1,3}(?:,\d{3})+|\d+)?   # 1234 or 1,234 (grouped by threes)
-    (?:\.(?P<frac>\d+))?                 # .5 or .50
-    """,
-    re.VERBOSE,
-)
 
 Amount: TypeAlias = Decimal | int | str
 

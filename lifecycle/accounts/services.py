@@ -64,14 +64,12 @@ def _audit(
     )
 
 
-def set_password(
-    session: Session, *, user: User, password: str, field: str = "password"
-) -> None:
+def set_password(session: Session, *, user: User, password: str) -> None:
     """The one way a password is set: checked by the rule, hashed, and every sign-in
     of the person ended (a view may then start one for the browser at hand)."""
     problem = password_problem(password, email=user.email, name=user.name)
     if problem:
-        raise ValidationFailed({field: problem})
+        raise ValidationFailed({"password": problem})
     _store_password(session, user, password)
 
 

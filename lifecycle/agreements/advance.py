@@ -1,4 +1,4 @@
-"""The scan's set-based term bookkeeping for licenses and service contracts (DESIGN §3.1).
+"""The scan's set-based term bookkeeping for licenses and service contracts (docs/rules.md#terms-and-renewal-dates).
 
 Each night the scan moves tacit agreements whose term ended into their next term (from the
 ORIGINAL start, never chained), records the new term's price in the term history, lapses

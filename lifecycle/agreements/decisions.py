@@ -1,5 +1,5 @@
 """Which term's end is an agreement's open decision, and its decide-by date, in SQL
-(DESIGN §3.1): the scan's statements that keep them stored (agreements/advance.py runs
+(docs/rules.md#decide-by-dates): the scan's statements that keep them stored (agreements/advance.py runs
 them), the SQL twin of rules.derive's decision.
 """
 

@@ -35,11 +35,10 @@ from lifecycle.web.edit import (
     form_values,
     form_version,
     inline_field,
-    same_site_referrer,
     save_field,
     submit,
 )
-from lifecycle.web.htmx import is_fragment, redirect_to, render
+from lifecycle.web.htmx import is_fragment, posted_from, redirect_to, render
 from lifecycle.web.lists import export_csv, load_list, render_list, run_bulk
 from lifecycle.web.records import history
 
@@ -378,5 +377,5 @@ class AgreementPages:
             action_fn,
             self.verbs,
             self.subject,
-            back=partial(same_site_referrer, home),
+            back=partial(posted_from, home),
         )

@@ -152,7 +152,6 @@ def _operation(op: Operation, schemas: dict[str, Any]) -> dict[str, Any]:
             "Stale version (someone else changed the record), or the record is not "
             "in a state that allows this"
         )
-    if op.method != "get":
         errors["403"] = "Your role may not do this"
     if op.public:
         errors = {}

@@ -20,7 +20,13 @@ from pydantic import (
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
-from lifecycle.bounds import NOT_WHOLE, out_of_range, out_of_window, unstorable_text
+from lifecycle.bounds import (
+    MONEY_DIGITS,
+    NOT_WHOLE,
+    out_of_range,
+    out_of_window,
+    unstorable_text,
+)
 
 # Stable constraint names, so migrations can address them on every database.
 NAMING_CONVENTION = {
@@ -88,7 +94,7 @@ Money = Annotated[
     WithJsonSchema(
         {
             "type": "string",
-            "pattern": r"^-?[0-9]{1,12}(\.[0-9]{1,2})?$",
+            "pattern": rf"^-?[0-9]{{1,{MONEY_DIGITS}}}(\.[0-9]{{1,2}})?$",
             "description": "money: a string with up to two decimals, never a number",
             "examples": ["1234.50"],
         }

@@ -184,6 +184,6 @@ class TermRecord(SQLModel, table=True):
     recorded_by_id: int | None = Field(default=None, foreign_key="users.id", index=True)
 
 
-# A license or a service contract: the two kinds of agreement with terms (DESIGN §3.1).
+# A license or a service contract: the two kinds of agreement with terms (docs/rules.md#terms-and-renewal-dates).
 # The one name for them: an instance is an `Agreement`, its table `type[Agreement]`.
 Agreement: TypeAlias = License | ServiceContract

@@ -129,9 +129,3 @@ def save_field(
     if page_url is not None and not is_fragment():
         return redirect_to(page_url)
     return show(obj, name, editing=False)
-
-
-def same_site_referrer(home: str) -> str:
-    """The page the form was posted from when it is ours, else `home`."""
-    referrer = request.referrer or ""
-    return referrer if referrer.startswith(request.host_url) else home

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, make_response, redirect, render_template, request
 from jinja2_fragments.flask import render_block, render_blocks
@@ -55,3 +56,14 @@ def init_app(app: Flask) -> None:
     def _vary(response: Response) -> Response:
         response.vary.add("HX-Request")
         return response
+
+
+def posted_from(home: str) -> str:
+    """The page of ours a form was posted from (htmx says it in HX-Current-URL, else
+    the Referer), as a path; `home` when it is another site's or unknown."""
+    came_from = urlsplit(
+        request.headers.get("HX-Current-URL") or request.referrer or ""
+    )
+    if came_from.netloc == request.host and came_from.path.startswith("/"):
+        return came_from.path + (f"?{came_from.query}" if came_from.query else "")
+    return home

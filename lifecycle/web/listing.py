@@ -22,7 +22,7 @@ from flask import Response
 from sqlalchemy.sql import ColumnElement, Select
 from sqlmodel import Session
 
-from lifecycle.bounds import MAX_AMOUNT, is_id, out_of_range, parse_day, parse_int
+from lifecycle.bounds import is_id, out_of_range, parse_amount, parse_day, parse_int
 from lifecycle.db import get_db
 from lifecycle.models.base import StrEnumType
 from lifecycle.web.errors import ValidationFailed
@@ -53,13 +53,10 @@ class Filter:
             raise ValidationFailed({self.name: str(exc)}) from exc
         try:
             if self.kind is Decimal:
-                value = Decimal(raw)
-                if not value.is_finite() or abs(value) >= MAX_AMOUNT:
-                    raise ValueError(raw)
-                return value
+                return parse_amount(raw)
             if isinstance(self.kind, type) and issubclass(self.kind, Enum):
                 return self.kind(raw)
-        except (ValueError, InvalidOperation) as exc:
+        except ValueError as exc:
             raise ValidationFailed({self.name: self._problem()}) from exc
         return raw
 
@@ -253,10 +250,7 @@ def _sort_value(column: Any, value: Any) -> Any:
             raise ValueError("not a UTC timestamp")
         return moment
     if python_type is Decimal:
-        amount = Decimal(value)
-        if not amount.is_finite() or abs(amount) >= MAX_AMOUNT:
-            raise ValueError("not an amount")
-        return amount
+        return parse_amount(value)
     value.encode()  # a lone surrogate is no text a database can compare
     return value
 

@@ -11,6 +11,7 @@ from flask import Flask, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
+from lifecycle.accounts.passwords import MIN_LENGTH
 from lifecycle.enums import Role
 from lifecycle.money import to_cents
 
@@ -51,6 +52,8 @@ TONES = {
     "done": "good",
     # contract vehicles
     "current": "good", "expired": "bad",
+    # people, API tokens, the calendar feed, undelivered e-mail
+    "deactivated": "", "revoked": "bad", "on": "good", "off": "", "gave_up": "bad",
     # jobs
     "finished": "good", "failed": "bad",
 }  # fmt: skip
@@ -150,9 +153,9 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["date"] = fmt_date
     app.jinja_env.filters["iso"] = iso
     app.jinja_env.filters["label"] = label
-    app.jinja_env.filters["tone"] = tone
     app.jinja_env.globals["nav_items"] = nav_items
     app.jinja_env.globals["badge"] = badge
+    app.jinja_env.globals["password_min_length"] = MIN_LENGTH
     app.jinja_env.globals["Role"] = Role
     from lifecycle.notices.notify import background_delayed, current_unread
 

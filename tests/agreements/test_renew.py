@@ -3,7 +3,7 @@
 From the API (`POST /api/v1/obligations/{id}/renew`), the renewals page's row and the
 agreement's own page: the next term joins the history as decided, today's term stays
 current at its own price, the decision moves to the next open one — and nothing flips
-back on a later edit (DESIGN §3.1).
+back on a later edit (docs/rules.md#renewing-and-cancelling).
 """
 
 from __future__ import annotations
