@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any, NoReturn
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from lifecycle.audit import jsonable
 from lifecycle.models import AuditEvent
+from lifecycle.sqlfuncs import rowcount
 from lifecycle.web.errors import Conflict
 
 
@@ -15,20 +17,33 @@ def claim_version(
     session: Session, obj: Any, version: int | None, *, fields: tuple[str, ...] = ()
 ) -> None:
     """Refuse a write based on a stale read (409, showing what the record holds now),
-    race-safe: what every writer of a versioned record calls before changing it.
+    race-safe on every database: what every writer of a versioned record calls before
+    changing it.
 
-    The row is read again and locked (`SELECT … FOR UPDATE` on PostgreSQL) and its
-    version compared with the one the client read (or this transaction loaded, when
-    none is sent). Of two concurrent saves of the same version the second waits for
-    the first's lock, then reads the version the first moved on and gets the 409;
-    comparing what each loaded earlier would let both win. The lock is held to the
-    commit, so the version the flush moves on (db._bump_versions) cannot be raced; a
-    save that changes nothing moves nothing. Call it before setting any field: the
-    record is reloaded.
+    The claim is an UPDATE that changes nothing, on condition that the row still has
+    the version the client read (or this transaction loaded, when none is sent). It
+    takes the row's write lock on PostgreSQL and the database's on SQLite, held to the
+    commit: of two concurrent saves of one version the second waits for the first's
+    commit, then finds the version moved on and gets the 409. (Comparing what each
+    loaded earlier would let both win; SQLite would not honour `SELECT … FOR UPDATE`.)
+    The version the flush then moves on (db._bump_versions) cannot be raced; a save
+    that changes nothing moves nothing. Call it before setting any field: the record is
+    reloaded.
     """
     expected = obj.version if version is None else version
-    session.refresh(obj, with_for_update=True)
-    if obj.version != expected:
+    table = type(obj).__table__
+    claimed = session.execute(
+        sa.update(table)
+        .where(table.c.id == obj.id, table.c.version == expected)
+        # every column with an onupdate default set to itself: nothing changes
+        .values(
+            {c.name: c for c in table.c if c.onupdate is not None}
+            | {"version": table.c.version}
+        )
+        .execution_options(synchronize_session=False, preserve_rowcount=True)
+    )
+    session.refresh(obj)
+    if rowcount(claimed, session) == 0:
         _stale(obj, fields)
 
 
