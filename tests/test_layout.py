@@ -17,6 +17,7 @@ PURE = (
     "lifecycle.agreements.rules",
     "lifecycle.agreements.term_table",
     "lifecycle.budget.fiscal",
+    "lifecycle.budget.forecast",
     "lifecycle.money",
     "lifecycle.renewals.timeline",
     "lifecycle.scan.schedule",

@@ -90,7 +90,8 @@ def priced_terms(
 ) -> sa.CTE:
     """The agreements `where` selects, each with its terms from the current one to the
     last starting on or before `until` (a date) and their prices (rules.term_prices):
-    columns id, k (the term number), price, seats.
+    columns id, k (the term number), price, seats, recorded (1 when the price is
+    known rather than projected: today's term, or one on record).
 
     Only an active agreement that renews has terms after the current one. A term on
     record keeps its recorded price and seats; any other costs the last final price
@@ -115,6 +116,7 @@ def priced_terms(
         "since": n,  # … and its term
         "pct": sa.cast(pct, sa.Numeric(5, 2)),
         "renews": sa.case((renews, 1), else_=0),
+        "recorded": sa.literal(1),  # today's price is known
         "term_start": col(model.term_start),
         "initial": col(model.initial_term_months),
         "renewal": col(model.renewal_term_months),
@@ -149,6 +151,7 @@ def priced_terms(
         "seats": sa.func.coalesce(record.c.seats, before.c.seats),
         "base": base,
         "since": since,
+        "recorded": sa.case((on_file, 1), else_=0),
     }
     months = before.c.initial + (before.c.k - 1) * before.c.renewal
     following = (
@@ -179,6 +182,7 @@ class TermLine:
     price: Decimal
     seats: int | None
     committed: bool
+    recorded: bool = False  # the price is known, not projected
 
 
 def _term_lines_select(
@@ -202,6 +206,7 @@ def _term_lines_select(
         "end": term_end_expr(model, k),
         "price": priced.c.price,
         "seats": priced.c.seats,
+        "recorded": priced.c.recorded,
         "committed": sa.case((sa.or_(k == n, k <= decided), True), else_=False),
     }
     return (
@@ -254,6 +259,7 @@ def term_lines(
             price=Decimal(row["price"]).quantize(CENT),
             seats=row["seats"],
             committed=bool(row["committed"]),
+            recorded=bool(row["recorded"]),
         )
         for row in rows
     ]

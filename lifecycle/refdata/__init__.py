@@ -186,6 +186,7 @@ class C2Cycle:
     floor: Decimal  # minimum budget per school district
     library_multiplier: Decimal  # dollars per square foot
     tribal_library_floor: Decimal
+    source: str = ""
 
     def budget(self, enrollment: int) -> Decimal:
         """The five-year pre-discount budget: max(multiplier × students, floor)."""
@@ -204,6 +205,7 @@ def _c2_cycles() -> tuple[C2Cycle, ...]:
             floor=Decimal(row["funding_floor_usd"]),
             library_multiplier=Decimal(row["library_multiplier_per_sqft_usd"]),
             tribal_library_floor=Decimal(row["tribal_library_floor_usd"]),
+            source=row["source"],
         )
         for row in _rows("erate_c2_budget_parameters.csv")
     ]

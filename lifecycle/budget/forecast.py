@@ -1,0 +1,819 @@
+"""The multi-year forecast (docs/rules.md#the-multi-year-forecast). Pure: no database or Flask.
+
+In: a district's refresh cohorts (devices that share every field the forecast reads),
+the priced terms of its licenses and contracts, what is already ordered, and a
+scenario's settings. Out: one line per thing that costs money in a fiscal year, the
+refreshes a budget cap deferred, the shortfall left, and the E-Rate Category Two draw.
+Every total is a sum of lines, so the lines agree with the totals to the cent in any
+grouping.
+
+Refresh repeats: a cohort refreshed in its due year comes back after the replacement's
+lifespan (the scenario's for the category, else the district policy's, else the
+replacement item's catalog default), or at the replacement's AUE date when that is known
+and earlier, for as long as it falls inside the horizon.
+"""
+
+from __future__ import annotations
+
+import math
+from calendar import monthrange
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, localcontext
+
+from lifecycle.budget.fiscal import fiscal_year, fiscal_year_bounds
+from lifecycle.money import CENT, growth_factor, to_cents
+
+KINDS = ("refresh", "license", "contract")
+MAX_YEARS = 15
+ZERO = Decimal("0.00")
+
+
+# ---------------------------------------------------------------------------
+# Inputs
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """A catalog item as the forecast prices it: list price and volume tiers."""
+
+    id: int
+    name: str
+    list_price: Decimal
+    tiers: tuple[tuple[int, Decimal], ...] = ()  # (min_qty, unit price)
+    lifespan_months: int | None = None
+    aue: date | None = None  # the model's AUE date, where known
+    c2: bool = False
+
+    def unit_price(self, quantity: int) -> Decimal:
+        """The price of one unit when `quantity` are bought: the highest tier reached,
+        else the list price."""
+        reached = [tier for tier in self.tiers if tier[0] <= quantity]
+        return max(reached)[1] if reached else self.list_price
+
+
+@dataclass(frozen=True, slots=True)
+class Cohort:
+    """Devices of one district that share everything the forecast reads of them."""
+
+    category: str
+    quantity: int
+    due: date  # the stored refresh date (docs/rules.md#device-refresh)
+    item_id: int | None = None  # the replacement item: the policy's, else the model
+    unit_cost: Decimal = ZERO  # one device's purchase cost (the price without an item)
+    school_id: int | None = None
+    funding_source: str = ""
+    purchase_date: date | None = None
+    aue: date | None = None
+    eol: date | None = None
+    own_lifespan: int | None = None  # the device's own override
+    model_lifespan: int | None = None  # its catalog item's default
+    reason: str = "lifespan"  # why `due`: aue, eol or lifespan
+    label: str = ""
+    ref: str = ""  # how the pages find the devices again
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One term of a license or contract, priced (agreements/sql.term_lines)."""
+
+    kind: str  # license | contract
+    subject_id: int
+    number: int
+    start: date
+    price: Decimal
+    committed: bool  # the district is bound to it already
+    recorded: bool = False  # priced on record (today's term, or renewed ahead)
+    seats: int | None = None
+    seats_used: int | None = None
+    price_per_seat: Decimal | None = None
+    category: str = ""
+    school_id: int | None = None
+    funding_source: str = ""
+    c2: bool = False
+    label: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Committed:
+    """Money already ordered (a refresh or renewal bought through a round): spent, so
+    shown as committed and never counted again as a need."""
+
+    kind: str
+    due: date
+    amount: Decimal
+    quantity: int = 1
+    category: str = ""
+    school_id: int | None = None
+    funding_source: str = ""
+    c2: bool = False
+    label: str = ""
+    ref: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """Pay a refresh in `years` equal annual payments at `rate_pct` a year."""
+
+    years: int
+    rate_pct: Decimal = ZERO
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """A scenario's changes to the baseline; the empty settings are the baseline."""
+
+    lifespans: Mapping[str, int] = field(default_factory=dict)  # category → months
+    inflation_pct: Decimal | None = None  # None: the district's
+    headroom_pct: Decimal | None = None  # license right-sizing; None: off
+    leases: Mapping[str, Lease] = field(default_factory=dict)  # category → lease
+    caps: Mapping[int, Decimal] = field(default_factory=dict)  # FY → cap
+    max_deferral_months: int | None = None  # None: the district's
+
+
+@dataclass(frozen=True, slots=True)
+class C2Cycle:
+    """A Category Two budget cycle, its funding years named by the year they start."""
+
+    name: str
+    first_funding_year: int
+    last_funding_year: int
+    multiplier: Decimal
+    floor: Decimal
+    source: str = ""
+
+    def budget(self, enrollment: int) -> Decimal:
+        """The five-year pre-discount budget: max(multiplier × students, floor)."""
+        return max(to_cents(self.multiplier * enrollment), self.floor)
+
+
+@dataclass(frozen=True, slots=True)
+class Erate:
+    enrollment: int
+    discount_pct: Decimal
+    cycles: tuple[C2Cycle, ...]
+
+    def cycle_of(self, funding_year: int) -> tuple[C2Cycle, bool] | None:
+        """The cycle of a funding year, and whether it is extrapolated (past the last
+        published cycle, the last one's figures are the planning assumption)."""
+        for cycle in self.cycles:
+            if cycle.first_funding_year <= funding_year <= cycle.last_funding_year:
+                return cycle, False
+        if not self.cycles:
+            return None
+        last = max(self.cycles, key=lambda c: c.last_funding_year)
+        if funding_year <= last.last_funding_year:
+            return None  # before every published cycle
+        length = last.last_funding_year - last.first_funding_year + 1
+        k = (funding_year - last.first_funding_year) // length
+        first = last.first_funding_year + k * length
+        name = f"FY{first}–FY{first + length - 1} (assumed)"
+        return replace(
+            last,
+            name=name,
+            first_funding_year=first,
+            last_funding_year=first + length - 1,
+        ), True
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Who the forecast is for and from when."""
+
+    today: date
+    start_month: int = 7
+    years: int = 7
+    inflation_pct: Decimal = Decimal("3.00")
+    max_deferral_months: int = 12
+    policy_lifespans: Mapping[str, int] = field(default_factory=dict)
+    items: Mapping[int, Item] = field(default_factory=dict)
+    erate: Erate | None = None
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.years <= MAX_YEARS:
+            raise ValueError(f"years must be 1–{MAX_YEARS}, got {self.years}")
+
+    @property
+    def current_fy(self) -> int:
+        return fiscal_year(self.today, self.start_month)
+
+    @property
+    def fiscal_years(self) -> list[int]:
+        return [self.current_fy + k for k in range(self.years)]
+
+    @property
+    def last_fy(self) -> int:
+        return self.current_fy + self.years - 1
+
+    def fy_of(self, day: date) -> int:
+        """The FY a cost falls in: its date's, or the current one when overdue."""
+        return (
+            self.current_fy if day < self.today else fiscal_year(day, self.start_month)
+        )
+
+    def first_day(self, fy: int) -> date:
+        return fiscal_year_bounds(fy, self.start_month)[0]
+
+
+# ---------------------------------------------------------------------------
+# Outputs
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One amount in one fiscal year: the unit the totals, exports and drill-down share."""
+
+    kind: str  # refresh | license | contract
+    fy: int
+    amount: Decimal
+    day: date
+    category: str
+    school_id: int | None
+    funding_source: str
+    label: str
+    ref: str  # cohort:<key> | license:<id> | contract:<id>
+    quantity: int = 1
+    unit_price: Decimal | None = None
+    committed: bool = False
+    reason: str = ""  # refresh: aue | eol | lifespan | cycle
+    cycle: int = 0  # refresh: 1 for the stored refresh date, 2… repeats
+    term: int | None = None  # agreements: the term number
+    deferred_from: int | None = None  # refresh: the FY a cap moved it out of
+    payment: tuple[int, int] | None = None  # lease: payment k of n
+    c2: bool = False
+    erate: Decimal = ZERO  # E-Rate's share of the amount
+
+    @property
+    def net(self) -> Decimal:
+        return self.amount - self.erate
+
+
+@dataclass(frozen=True, slots=True)
+class Deferral:
+    label: str
+    ref: str
+    category: str
+    quantity: int
+    from_fy: int
+    to_fy: int
+    amount: Decimal  # what it costs in the year it moved to (its first payment, leased)
+
+
+@dataclass(frozen=True, slots=True)
+class ErateCycleUse:
+    name: str
+    budget: Decimal
+    used: Decimal  # pre-discount, drawn by the forecast's eligible lines
+    assumed: bool  # figures extrapolated from the last published cycle
+
+    @property
+    def left(self) -> Decimal:
+        return self.budget - self.used
+
+
+@dataclass(frozen=True, slots=True)
+class Forecast:
+    plan: Plan
+    settings: Settings
+    lines: tuple[Line, ...]
+    deferrals: tuple[Deferral, ...] = ()
+    shortfall: Mapping[int, Decimal] = field(default_factory=dict)
+    erate_cycles: tuple[ErateCycleUse, ...] = ()
+
+    @property
+    def fiscal_years(self) -> list[int]:
+        return self.plan.fiscal_years
+
+    def total(self, **match: object) -> Decimal:
+        return sum((line.amount for line in self.lines if _matches(line, match)), ZERO)
+
+    def totals(self, *by: str) -> dict[tuple[object, ...], Decimal]:
+        """Sums of lines grouped by Line attributes, e.g. totals("fy", "kind")."""
+        sums: dict[tuple[object, ...], Decimal] = defaultdict(lambda: ZERO)
+        for line in self.lines:
+            sums[tuple(getattr(line, name) for name in by)] += line.amount
+        return dict(sums)
+
+    def by_year(self) -> dict[int, Decimal]:
+        sums = {fy: ZERO for fy in self.fiscal_years}
+        for line in self.lines:  # merged districts may name one more year
+            sums[line.fy] = sums.get(line.fy, ZERO) + line.amount
+        return sums
+
+    @property
+    def erate_share(self) -> Decimal:
+        return sum((line.erate for line in self.lines), ZERO)
+
+
+def _matches(line: Line, match: Mapping[str, object]) -> bool:
+    return all(getattr(line, name) == value for name, value in match.items())
+
+
+# ---------------------------------------------------------------------------
+# Rules
+
+
+def add_months(day: date, months: int) -> date:
+    """day + months, the day of month clamped to the month's length (as relativedelta)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return date(year, month, min(day.day, monthrange(year, month)[1]))
+
+
+def lease_payment(principal: Decimal, rate_pct: Decimal, years: int) -> Decimal:
+    """One of `years` equal annual payments for principal at rate_pct a year, to the cent:
+    P·r / (1 − (1+r)^−N); with r = 0, P/N (48,000.00 at 4 % over 3 years: 17,296.73)."""
+    if years < 1:
+        raise ValueError(f"a lease runs 1 year or more, got {years}")
+    with localcontext() as ctx:
+        ctx.prec = 60
+        r = Decimal(rate_pct) / 100
+        if r == 0:
+            return to_cents(principal / years)
+        return to_cents(principal * r / (1 - 1 / growth_factor(rate_pct, years)))
+
+
+def right_sized_seats(seats_used: int, headroom_pct: Decimal) -> int:
+    """Seats to renew: seats used × (1 + headroom), rounded up (200 used, 10 % → 220)."""
+    exact = Decimal(seats_used) * (1 + Decimal(headroom_pct) / 100)
+    return int(exact.to_integral_value(rounding=ROUND_CEILING))
+
+
+def erate_funding_year(day: date) -> int:
+    """E-Rate names a funding year by the year it starts (1 July)."""
+    return day.year if day.month >= 7 else day.year - 1
+
+
+# ---------------------------------------------------------------------------
+# The forecast
+
+
+@dataclass(slots=True, eq=False)
+class _Buy:
+    """One refresh purchase of a cohort (or part of one) in one cycle."""
+
+    cohort: Cohort
+    key: int  # the cohort's position, for a stable order
+    cycle: int
+    due: date
+    quantity: int
+    fy: int
+    reason: str
+    aue: date | None  # the date it may not be deferred past
+    deferred_from: int | None = None
+    origin: date | None = None  # the date it was due before any deferral
+    unit: Decimal = ZERO  # unit price in fy, set when fy is priced
+
+
+class _Run:
+    def __init__(self, plan: Plan, settings: Settings) -> None:
+        self.plan = plan
+        self.settings = settings
+        inflation = settings.inflation_pct
+        self.inflation = plan.inflation_pct if inflation is None else inflation
+        deferral = settings.max_deferral_months
+        self.max_deferral = plan.max_deferral_months if deferral is None else deferral
+        self.factors = {
+            fy: growth_factor(self.inflation, max(0, fy - plan.current_fy))
+            for fy in range(plan.current_fy, plan.last_fy + MAX_YEARS + 1)
+        }
+
+    # -- refresh
+
+    def first_due(self, cohort: Cohort) -> tuple[date, str]:
+        """The cohort's refresh date under the scenario's lifespan for its category."""
+        scenario = self.settings.lifespans.get(cohort.category)
+        if scenario is None or cohort.purchase_date is None or cohort.own_lifespan:
+            return cohort.due, cohort.reason
+        by_life = add_months(cohort.purchase_date, scenario)
+        candidates = [(by_life, "lifespan")]
+        if cohort.aue is not None:
+            candidates.append((cohort.aue, "aue"))
+        if cohort.eol is not None:
+            candidates.append((cohort.eol, "eol"))
+        return min(candidates, key=lambda c: c[0])
+
+    def replacement_life(self, cohort: Cohort) -> int | None:
+        item = self.plan.items.get(cohort.item_id) if cohort.item_id else None
+        for months in (
+            self.settings.lifespans.get(cohort.category),
+            self.plan.policy_lifespans.get(cohort.category),
+            item.lifespan_months if item else None,
+            cohort.model_lifespan,
+        ):
+            if months:
+                return months
+        return None
+
+    def next_buy(self, buy: _Buy) -> _Buy | None:
+        """The cycle after `buy`, if it falls inside the horizon."""
+        life = self.replacement_life(buy.cohort)
+        if life is None:
+            return None
+        bought = max(buy.due, self.plan.today)
+        due, reason = add_months(bought, life), "cycle"
+        item = self.plan.items.get(buy.cohort.item_id) if buy.cohort.item_id else None
+        aue = item.aue if item and item.aue and item.aue > bought else None
+        if aue is not None and aue < due:
+            due, reason = aue, "aue"
+        fy = self.plan.fy_of(due)
+        if fy > self.plan.last_fy:
+            return None
+        return _Buy(
+            buy.cohort, buy.key, buy.cycle + 1, due, buy.quantity, fy, reason, aue
+        )
+
+    def unit_prices(self, buys: Sequence[_Buy], fy: int) -> dict[int | None, Decimal]:
+        """Planning prices of the year's items at the tier the district alone reaches."""
+        counts: dict[int, int] = defaultdict(int)
+        for buy in buys:
+            if buy.cohort.item_id is not None:
+                counts[buy.cohort.item_id] += buy.quantity
+        prices: dict[int | None, Decimal] = {}
+        for item_id, count in counts.items():
+            item = self.plan.items.get(item_id)
+            if item is not None:
+                prices[item_id] = item.unit_price(count)
+        return prices
+
+    def unit_in(
+        self, buy: _Buy, fy: int, prices: Mapping[int | None, Decimal]
+    ) -> Decimal:
+        base = prices.get(buy.cohort.item_id)
+        if base is None:
+            base = buy.cohort.unit_cost
+        return to_cents(base * self.factors[fy])
+
+    def lease_of(self, buy: _Buy) -> Lease | None:
+        return self.settings.leases.get(buy.cohort.category)
+
+    def first_amount(self, buy: _Buy, unit: Decimal, quantity: int) -> Decimal:
+        """What `quantity` units of the buy cost in its own year (a first payment, leased)."""
+        cost = unit * quantity
+        lease = self.lease_of(buy)
+        return (
+            cost if lease is None else lease_payment(cost, lease.rate_pct, lease.years)
+        )
+
+    def refresh_lines(self, buy: _Buy) -> list[Line]:
+        cohort = buy.cohort
+        cost = buy.unit * buy.quantity
+        item = self.plan.items.get(cohort.item_id) if cohort.item_id else None
+        common = dict(
+            kind="refresh", category=cohort.category, school_id=cohort.school_id,
+            funding_source=cohort.funding_source, label=cohort.label, ref=cohort.ref,
+            quantity=buy.quantity, unit_price=buy.unit, reason=buy.reason,
+            cycle=buy.cycle, deferred_from=buy.deferred_from,
+            c2=bool(item and item.c2),
+        )  # fmt: skip
+        lease = self.lease_of(buy)
+        if lease is None:
+            return [Line(fy=buy.fy, amount=cost, day=self.day_of(buy), **common)]  # type: ignore[arg-type]
+        payment = lease_payment(cost, lease.rate_pct, lease.years)
+        first = self.day_of(buy)
+        return [
+            Line(
+                fy=buy.fy + k,
+                amount=payment,
+                day=add_months(first, 12 * k),
+                payment=(k + 1, lease.years),
+                **common,  # type: ignore[arg-type]
+            )
+            for k in range(lease.years)
+            if buy.fy + k <= self.plan.last_fy
+        ]
+
+    def day_of(self, buy: _Buy) -> date:
+        return max(buy.due, self.plan.today)
+
+    def defer_limit(self, buy: _Buy) -> date:
+        """The last day a buy may move to: its AUE date, and the plan's deferral limit."""
+        limit = add_months(buy.origin or self.day_of(buy), self.max_deferral)
+        if buy.aue is not None:
+            limit = min(limit, buy.aue)
+        return limit
+
+
+def _term_lines(run: _Run, terms: Iterable[Term]) -> list[Line]:
+    plan, settings = run.plan, run.settings
+    first_day = plan.first_day(plan.current_fy)
+    lines = []
+    for t in terms:
+        if t.start < first_day:
+            continue  # paid in an earlier fiscal year
+        fy = fiscal_year(t.start, plan.start_month)
+        if fy > plan.last_fy:
+            continue
+        amount, seats, unit = t.price, t.seats, None
+        if t.kind == "license":
+            per_seat = t.price_per_seat
+            if (
+                settings.headroom_pct is not None
+                and not t.committed
+                and t.seats_used is not None
+                and per_seat is not None
+            ):
+                seats = right_sized_seats(t.seats_used, settings.headroom_pct)
+                amount = seats * per_seat
+            if not t.recorded:
+                amount = to_cents(amount * run.factors[fy])
+            if seats and per_seat is not None and not t.recorded:
+                unit = to_cents(per_seat * run.factors[fy])
+        lines.append(
+            Line(
+                kind=t.kind,
+                fy=fy,
+                amount=to_cents(amount),
+                day=t.start,
+                category=t.category,
+                school_id=t.school_id,
+                funding_source=t.funding_source,
+                label=t.label,
+                ref=f"{t.kind}:{t.subject_id}",
+                quantity=seats or 1,
+                unit_price=unit,
+                committed=t.committed,
+                term=t.number,
+                c2=t.c2,
+            )
+        )
+    return lines
+
+
+def _committed_lines(plan: Plan, committed: Iterable[Committed]) -> list[Line]:
+    lines = []
+    for c in committed:
+        fy = plan.fy_of(c.due)
+        if fy > plan.last_fy:
+            continue
+        lines.append(
+            Line(
+                kind=c.kind,
+                fy=fy,
+                amount=to_cents(c.amount),
+                day=max(c.due, plan.today),
+                category=c.category,
+                school_id=c.school_id,
+                funding_source=c.funding_source,
+                label=c.label,
+                ref=c.ref,
+                quantity=c.quantity,
+                committed=True,
+                c2=c.c2,
+                reason="ordered",
+            )
+        )
+    return lines
+
+
+def forecast(
+    plan: Plan,
+    cohorts: Sequence[Cohort] = (),
+    terms: Iterable[Term] = (),
+    committed: Iterable[Committed] = (),
+    settings: Settings = Settings(),
+) -> Forecast:
+    """The forecast of one district over the plan's fiscal years (docs/rules.md#the-multi-year-forecast).
+
+    Years are worked in order. A year's refreshes are priced at the tier the year's
+    quantity of each item reaches, then, if the year's total is over its cap, refreshes
+    move out latest-due first — as many devices as the excess needs, into the first
+    later year with room for them, never past their AUE date or the plan's maximum
+    deferral — and are priced again there. What stays is final, and its next cycle is
+    scheduled. Whatever a cap could not move out is the year's shortfall.
+    """
+    run = _Run(plan, settings)
+    fixed = _term_lines(run, terms) + _committed_lines(plan, committed)
+    fixed_by_year: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for line in fixed:
+        fixed_by_year[line.fy] += line.amount
+
+    pending: dict[int, list[_Buy]] = defaultdict(list)
+    for key, cohort in enumerate(cohorts):
+        if cohort.quantity <= 0:
+            continue
+        due, reason = run.first_due(cohort)
+        fy = plan.fy_of(due)
+        if fy <= plan.last_fy:
+            pending[fy].append(
+                _Buy(cohort, key, 1, due, cohort.quantity, fy, reason, cohort.aue)
+            )
+
+    refresh: list[Line] = []
+    carried: dict[int, Decimal] = defaultdict(lambda: ZERO)  # later lease payments
+    deferrals: list[Deferral] = []
+    shortfall: dict[int, Decimal] = {}
+    for fy in plan.fiscal_years:
+        buys = pending.pop(fy, [])
+        prices = run.unit_prices(buys, fy)
+        for buy in buys:
+            buy.unit = run.unit_in(buy, fy, prices)
+        cap = settings.caps.get(fy)
+        if cap is not None:
+            buys = _fit_cap(
+                run, fy, cap, buys, pending, fixed_by_year, carried, deferrals
+            )
+            total = (
+                fixed_by_year[fy]
+                + carried[fy]
+                + sum((run.first_amount(b, b.unit, b.quantity) for b in buys), ZERO)
+            )
+            if total > cap:
+                shortfall[fy] = total - cap
+        for buy in sorted(buys, key=lambda b: (b.due, b.key)):
+            lines = run.refresh_lines(buy)
+            refresh.extend(lines)
+            for line in lines[1:]:
+                carried[line.fy] += line.amount
+            after = run.next_buy(buy)
+            if after is not None:
+                pending[after.fy].append(after)
+
+    lines = sorted(
+        refresh + fixed, key=lambda ln: (ln.fy, KINDS.index(ln.kind), ln.day, ln.ref)
+    )
+    erate_cycles: tuple[ErateCycleUse, ...] = ()
+    if plan.erate is not None:
+        lines, erate_cycles = _draw_erate(plan.erate, lines)
+    return Forecast(
+        plan, settings, tuple(lines), tuple(deferrals), shortfall, erate_cycles
+    )
+
+
+def _fit_cap(
+    run: _Run,
+    fy: int,
+    cap: Decimal,
+    buys: list[_Buy],
+    pending: dict[int, list[_Buy]],
+    fixed_by_year: Mapping[int, Decimal],
+    carried: Mapping[int, Decimal],
+    deferrals: list[Deferral],
+) -> list[_Buy]:
+    """Move refreshes out of fy, latest-due first, until its total fits its cap or
+    nothing more can move; returns what stays.
+
+    One pass: a refresh that cannot move now cannot move later in the pass either,
+    since every move only fills the later years."""
+    plan, settings = run.plan, run.settings
+    total = fixed_by_year[fy] + carried[fy]
+    total += sum((run.first_amount(b, b.unit, b.quantity) for b in buys), ZERO)
+    if total <= cap:
+        return buys
+    later = range(fy + 1, plan.last_fy + 1)
+    # what each later year holds so far: item counts (for its tiers) and, where it has
+    # a cap, its estimated total (for its room)
+    counts: dict[int, dict[int | None, int]] = {}
+    held: dict[int, Decimal] = {}
+    for year in later:
+        counts[year] = defaultdict(int)
+        for b in pending.get(year, []):
+            counts[year][b.cohort.item_id] += b.quantity
+        if year in settings.caps:
+            prices = run.unit_prices(pending.get(year, []), year)
+            held[year] = (
+                fixed_by_year[year]
+                + carried[year]
+                + sum(
+                    (
+                        run.first_amount(b, run.unit_in(b, year, prices), b.quantity)
+                        for b in pending.get(year, [])
+                    ),
+                    ZERO,
+                )
+            )
+    for buy in sorted(buys, key=lambda b: (b.due, b.key), reverse=True):
+        if total <= cap:
+            break
+        excess = total - cap
+        limit = run.defer_limit(buy)
+        per_unit_here = run.first_amount(buy, buy.unit, 1)
+        moved = None
+        for year in later:
+            start = plan.first_day(year)
+            if start > limit:
+                break
+            want = min(buy.quantity, _units_for(excess, per_unit_here))
+            unit_there = _unit_at(run, buy, year, counts[year], want)
+            if year in held:
+                room = settings.caps[year] - held[year]
+                # fewer units may reach a lower tier: shrink until the price holds
+                while want > 0:
+                    per_unit_there = run.first_amount(buy, unit_there, 1)
+                    fits = int(room // per_unit_there) if per_unit_there > 0 else want
+                    if fits >= want:
+                        break
+                    want = max(fits, 0)
+                    unit_there = _unit_at(run, buy, year, counts[year], want)
+            if want > 0:
+                moved = (year, start, want, unit_there)
+                break
+        if moved is None:
+            continue
+        year, start, quantity, unit_there = moved
+        part = _Buy(
+            buy.cohort, buy.key, buy.cycle, start, quantity, year, buy.reason, buy.aue,
+            deferred_from=buy.deferred_from or fy, origin=buy.origin or run.day_of(buy),
+        )  # fmt: skip
+        pending[year].append(part)
+        counts[year][buy.cohort.item_id] += quantity
+        there = run.first_amount(part, unit_there, quantity)
+        if year in held:
+            held[year] += there
+        deferrals.append(
+            Deferral(
+                label=buy.cohort.label,
+                ref=buy.cohort.ref,
+                category=buy.cohort.category,
+                quantity=quantity,
+                from_fy=fy,
+                to_fy=year,
+                amount=there,
+            )
+        )
+        before = run.first_amount(buy, buy.unit, buy.quantity)
+        buy.quantity -= quantity
+        total -= before - run.first_amount(buy, buy.unit, buy.quantity)
+    return [b for b in buys if b.quantity > 0]
+
+
+def _unit_at(
+    run: _Run, buy: _Buy, year: int, counts: Mapping[int | None, int], quantity: int
+) -> Decimal:
+    """The unit price `quantity` more units of buy's item would have in `year`."""
+    item = run.plan.items.get(buy.cohort.item_id) if buy.cohort.item_id else None
+    if item is None:
+        base = buy.cohort.unit_cost
+    else:
+        base = item.unit_price(counts.get(buy.cohort.item_id, 0) + quantity)
+    return to_cents(base * run.factors[year])
+
+
+def _units_for(excess: Decimal, per_unit: Decimal) -> int:
+    """How many units of per_unit it takes to cover excess."""
+    if per_unit <= 0:
+        return 0
+    return math.ceil(excess / per_unit)
+
+
+def _draw_erate(
+    erate: Erate, lines: list[Line]
+) -> tuple[list[Line], tuple[ErateCycleUse, ...]]:
+    """Eligible lines draw on their cycle's pre-discount budget in date order; of what
+    the budget covers E-Rate pays the discount %, the district the rest and the excess."""
+    pct = Decimal(erate.discount_pct) / 100
+    uses: dict[str, ErateCycleUse] = {}
+    left: dict[str, Decimal] = {}
+    shares: dict[int, Decimal] = {}
+    order = sorted(
+        (i for i, line in enumerate(lines) if line.c2 and line.amount > 0),
+        key=lambda i: (lines[i].day, i),
+    )
+    for i in order:
+        line = lines[i]
+        found = erate.cycle_of(erate_funding_year(line.day))
+        if found is None:
+            continue
+        cycle, assumed = found
+        if cycle.name not in uses:
+            budget = cycle.budget(erate.enrollment)
+            uses[cycle.name] = ErateCycleUse(cycle.name, budget, ZERO, assumed)
+            left[cycle.name] = budget
+        covered = min(line.amount, left[cycle.name])
+        if covered <= 0:
+            continue
+        left[cycle.name] -= covered
+        use = uses[cycle.name]
+        uses[cycle.name] = replace(use, used=use.used + covered)
+        shares[i] = (covered * pct).quantize(CENT, rounding=ROUND_HALF_UP)
+    drawn = [
+        replace(line, erate=shares[i]) if i in shares else line
+        for i, line in enumerate(lines)
+    ]
+    return drawn, tuple(sorted(uses.values(), key=lambda u: u.name))
+
+
+def merged(forecasts: Sequence[Forecast], plan: Plan, settings: Settings) -> Forecast:
+    """Several districts' forecasts as one (the cooperative's)."""
+    return Forecast(
+        plan,
+        settings,
+        tuple(line for f in forecasts for line in f.lines),
+        tuple(d for f in forecasts for d in f.deferrals),
+        {
+            fy: sum((f.shortfall.get(fy, ZERO) for f in forecasts), ZERO)
+            for fy in plan.fiscal_years
+            if any(fy in f.shortfall for f in forecasts)
+        },
+        (),
+    )
+
+
+__all__ = [
+    "KINDS", "MAX_YEARS", "C2Cycle", "Cohort", "Committed", "Deferral", "Erate",
+    "ErateCycleUse", "Forecast", "Item", "Lease", "Line", "Plan", "Settings", "Term",
+    "add_months", "erate_funding_year", "forecast", "lease_payment", "merged",
+    "right_sized_seats",
+]  # fmt: skip

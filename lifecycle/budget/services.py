@@ -1,0 +1,318 @@
+"""The budget's services: scenarios (saved, versioned, audited) and forecast runs.
+
+A scenario's settings are validated here, for the pages and the API alike; the
+forecast itself is computed on every request from the inventory, never stored
+(docs/rules.md#the-multi-year-forecast).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlmodel import Session, col, select
+
+from lifecycle.bounds import MAX_AMOUNT
+from lifecycle.budget import forecast as fc
+from lifecycle.budget.inputs import Inputs, load
+from lifecycle.enums import DeviceCategory, Role
+from lifecycle.models import District, Scenario, User
+from lifecycle.scan.jobs import district_today
+from lifecycle.tenancy import district_filter, get_scoped, scoped
+from lifecycle.web.errors import Forbidden, NotFound, ValidationFailed
+from lifecycle.web.forms import validate
+from lifecycle.web.records import claim_version
+
+DEFAULT_YEARS = 7
+WRITERS = (Role.DISTRICT_FINANCE, Role.DISTRICT_IT)
+FY_RANGE = (2000, 2100)
+
+
+# ---------------------------------------------------------------------------
+# Settings
+
+
+class LeaseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    years: int = Field(ge=1, le=10)
+    rate_pct: Decimal = Field(default=Decimal("0"), ge=0, le=25, decimal_places=2)
+
+
+class ScenarioSettings(BaseModel):
+    """What a scenario changes (every field optional: the empty settings are the
+    baseline). Shared by the scenario editor and the API."""
+
+    model_config = ConfigDict(extra="forbid")
+    lifespans: dict[DeviceCategory, int] = Field(default_factory=dict)
+    inflation_pct: Decimal | None = Field(default=None, ge=-10, le=25, decimal_places=2)
+    headroom_pct: Decimal | None = Field(default=None, ge=0, le=200, decimal_places=2)
+    leases: dict[DeviceCategory, LeaseIn] = Field(default_factory=dict)
+    caps: dict[int, Decimal] = Field(default_factory=dict)
+    max_deferral_months: int | None = Field(default=None, ge=0, le=60)
+
+    @field_validator("lifespans")
+    @classmethod
+    def _lifespans(cls, value: dict[DeviceCategory, int]) -> dict[DeviceCategory, int]:
+        for category, months in value.items():
+            if not 1 <= months <= 240:
+                raise ValueError(
+                    f"{category.label} lifespan must be between 1 and 240 months"
+                )
+        return value
+
+    @field_validator("caps")
+    @classmethod
+    def _caps(cls, value: dict[int, Decimal]) -> dict[int, Decimal]:
+        for fy, cap in value.items():
+            if not FY_RANGE[0] <= fy <= FY_RANGE[1]:
+                raise ValueError(f"FY{fy} is not a fiscal year this plan can cap")
+            if not cap.is_finite() or cap < 0:
+                raise ValueError(f"the FY{fy} cap must be 0 or more")
+            if cap > MAX_AMOUNT or cap != cap.quantize(Decimal("0.01")):
+                raise ValueError(
+                    f"the FY{fy} cap must be an amount in dollars and cents"
+                )
+        return value
+
+    def to_settings(self) -> fc.Settings:
+        return fc.Settings(
+            lifespans={c.value: m for c, m in self.lifespans.items()},
+            inflation_pct=self.inflation_pct,
+            headroom_pct=self.headroom_pct,
+            leases={
+                c.value: fc.Lease(lease.years, lease.rate_pct)
+                for c, lease in self.leases.items()
+            },
+            caps=dict(self.caps),
+            max_deferral_months=self.max_deferral_months,
+        )
+
+    def stored(self) -> dict[str, Any]:
+        """The JSON a scenario row keeps (and the API shows)."""
+        data: dict[str, Any] = self.model_dump(mode="json", exclude_none=True)
+        return {k: v for k, v in data.items() if v not in ({}, None)}
+
+
+class ScenarioCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    district_id: int | None = None
+    name: str = Field(min_length=1, max_length=120)
+    settings: ScenarioSettings = Field(default_factory=ScenarioSettings)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("is required")
+        return value
+
+
+class ScenarioUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(default=None, min_length=1, max_length=120)
+    settings: ScenarioSettings | None = None
+    version: int
+
+
+class ScenarioRead(BaseModel):
+    id: int
+    district_id: int
+    name: str
+    settings: dict[str, Any]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+def parse_settings(data: dict[str, Any]) -> ScenarioSettings:
+    """Settings from a JSON object, or a 422 naming each field (settings.caps.2028…)."""
+    try:
+        return validate(ScenarioSettings, data)
+    except ValidationFailed as exc:
+        raise ValidationFailed(
+            {f"settings.{k}": v for k, v in exc.fields.items()}
+        ) from exc
+
+
+def settings_of(scenario: Scenario | None) -> fc.Settings:
+    if scenario is None:
+        return fc.Settings()
+    return validate(ScenarioSettings, dict(scenario.settings)).to_settings()
+
+
+def parse_years(raw: str | int | None) -> int:
+    if raw in (None, ""):
+        return DEFAULT_YEARS
+    try:
+        years = int(raw)
+    except (TypeError, ValueError):
+        raise ValidationFailed(
+            {"years": "must be a whole number of years, 1–15"}
+        ) from None
+    if not 1 <= years <= fc.MAX_YEARS:
+        raise ValidationFailed({"years": f"must be between 1 and {fc.MAX_YEARS}"})
+    return years
+
+
+# ---------------------------------------------------------------------------
+# Who sees and changes what
+
+
+def can_write(user: User, district_id: int) -> bool:
+    return Role(user.role) in WRITERS and user.district_id == district_id
+
+
+def visible_district(
+    session: Session, user: User, district_id: int | None
+) -> District | None:
+    """The district a budget is for: a district user's own (naming another is a 404),
+    or the one cooperative staff name; None means the whole cooperative."""
+    own = district_filter(user)
+    if own is not None:
+        if district_id is not None and district_id != own:
+            raise NotFound()
+        return get_scoped(session, District, own, user)
+    if district_id is None:
+        return None
+    return get_scoped(session, District, district_id, user)
+
+
+def list_scenarios(session: Session, district_id: int, user: User) -> list[Scenario]:
+    stmt = scoped(
+        select(Scenario).where(col(Scenario.district_id) == district_id), Scenario, user
+    ).order_by(col(Scenario.name), col(Scenario.id))
+    return list(session.exec(stmt))
+
+
+def get_scenario(session: Session, scenario_id: int, user: User) -> Scenario:
+    return get_scoped(session, Scenario, scenario_id, user)
+
+
+def _writable(user: User, district_id: int) -> None:
+    if not can_write(user, district_id):
+        raise Forbidden(
+            "Only the district's finance and IT staff can change its scenarios."
+        )
+
+
+def _unique_name(
+    session: Session, district_id: int, name: str, own_id: int | None
+) -> None:
+    clash = session.exec(
+        select(Scenario.id).where(
+            col(Scenario.district_id) == district_id,
+            sa.func.lower(col(Scenario.name)) == name.lower(),
+            col(Scenario.id) != (own_id or 0),
+        )
+    ).first()
+    if clash is not None:
+        raise ValidationFailed(
+            {"name": "another scenario of this district has that name"}
+        )
+
+
+def create_scenario(session: Session, user: User, data: ScenarioCreate) -> Scenario:
+    district_id = data.district_id or user.district_id
+    if district_id is None:
+        raise ValidationFailed({"district_id": "is required"})
+    visible_district(session, user, district_id)
+    _writable(user, district_id)
+    _unique_name(session, district_id, data.name, None)
+    scenario = Scenario(
+        district_id=district_id,
+        name=data.name,
+        settings=data.settings.stored(),
+        created_by_id=user.id,
+    )
+    session.add(scenario)
+    session.flush()
+    return scenario
+
+
+def update_scenario(
+    session: Session, user: User, scenario: Scenario, data: ScenarioUpdate
+) -> Scenario:
+    _writable(user, scenario.district_id)
+    claim_version(session, scenario, data.version, fields=("name", "settings"))
+    if data.name is not None:
+        name = data.name.strip()
+        if not name:
+            raise ValidationFailed({"name": "is required"})
+        _unique_name(session, scenario.district_id, name, scenario.id)
+        scenario.name = name
+    if data.settings is not None:
+        scenario.settings = data.settings.stored()
+    session.add(scenario)
+    session.flush()
+    return scenario
+
+
+def delete_scenario(
+    session: Session, user: User, scenario: Scenario, version: int
+) -> None:
+    _writable(user, scenario.district_id)
+    claim_version(session, scenario, version, fields=("name", "settings"))
+    session.delete(scenario)
+    session.flush()
+
+
+# ---------------------------------------------------------------------------
+# Forecast runs
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """A forecast with what it was computed from, for pages and exports."""
+
+    forecast: fc.Forecast
+    inputs: Inputs | None  # None for the cooperative (merged from every district)
+    district: District | None
+
+
+def run_district(
+    session: Session,
+    district: District,
+    *,
+    years: int = DEFAULT_YEARS,
+    settings: fc.Settings | None = None,
+    today: date | None = None,
+) -> Run:
+    day = today or district_today(district)
+    inputs = load(session, district, today=day, years=years)
+    result = fc.forecast(
+        inputs.plan,
+        inputs.cohorts,
+        inputs.terms,
+        inputs.committed,
+        settings or fc.Settings(),
+    )
+    return Run(result, inputs, district)
+
+
+def run_cooperative(
+    session: Session,
+    user: User,
+    *,
+    years: int = DEFAULT_YEARS,
+    today: date | None = None,
+) -> Run:
+    """Every member district's baseline, added up (cooperative staff and admins)."""
+    districts = list(
+        session.exec(
+            scoped(select(District), District, user).order_by(col(District.id))
+        )
+    )
+    runs = [run_district(session, d, years=years, today=today) for d in districts]
+    if not runs:
+        plan = fc.Plan(today=today or datetime.now(UTC).date(), years=years)
+        return Run(fc.Forecast(plan, fc.Settings(), ()), None, None)
+    # The cooperative's calendar is the first district's; each district's lines keep
+    # their own fiscal years (members' fiscal years almost always agree).
+    plan = runs[0].forecast.plan
+    merged = fc.merged([r.forecast for r in runs], plan, fc.Settings())
+    return Run(merged, None, None)
