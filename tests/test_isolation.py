@@ -30,6 +30,7 @@ from lifecycle.models import (
     Notification,
     Obligation,
     OutboxEmail,
+    Scenario,
 )
 from tests import factories
 from tests.conftest import bearer, htmx, login
@@ -62,6 +63,7 @@ SHARED: dict[str, Callable[[Other], int]] = {
     "vendor_id": lambda o: o.ids["vendor"],
     "vehicle_id": lambda o: o.ids["vehicle"],
     "item_id": lambda o: o.ids["item"],
+    "scenario_id": lambda o: o.ids["scenario"],
 }
 # Plain (non-id) parameters and a value to fill them with.
 PLAIN: dict[str, str] = {
@@ -120,6 +122,10 @@ def arrange_other(db: Session, world: factories.World) -> Other:
         last_error="refused",
     )
     db.add(mail)
+    scenario = Scenario(
+        district_id=b.district.id, name=f"{MARKER} scenario", settings={"caps": {}}
+    )
+    db.add(scenario)
     b.it.calendar_token_hash = hashlib.sha256(b"bravo-calendar").hexdigest()
     db.commit()
     ids = {
@@ -137,6 +143,7 @@ def arrange_other(db: Session, world: factories.World) -> Other:
         "item": item.id,
         "user": b.it.id,
         "outbox": mail.id,
+        "scenario": scenario.id,
     }
     return Other(
         ids={k: int(v) for k, v in ids.items()}, district_id=int(b.district.id)

@@ -169,7 +169,7 @@ class Erate:
         length = last.last_funding_year - last.first_funding_year + 1
         k = (funding_year - last.first_funding_year) // length
         first = last.first_funding_year + k * length
-        name = f"FY{first}–FY{first + length - 1} (assumed)"
+        name = f"funding years {first}–{first + length - 1} (assumed)"
         return replace(
             last,
             name=name,
@@ -267,6 +267,8 @@ class ErateCycleUse:
     budget: Decimal
     used: Decimal  # pre-discount, drawn by the forecast's eligible lines
     assumed: bool  # figures extrapolated from the last published cycle
+    first_funding_year: int = 0
+    last_funding_year: int = 0
 
     @property
     def left(self) -> Decimal:
@@ -519,8 +521,6 @@ def _term_lines(run: _Run, terms: Iterable[Term]) -> list[Line]:
                 amount = seats * per_seat
             if not t.recorded:
                 amount = to_cents(amount * run.factors[fy])
-            if seats and per_seat is not None and not t.recorded:
-                unit = to_cents(per_seat * run.factors[fy])
         lines.append(
             Line(
                 kind=t.kind,
@@ -603,7 +603,8 @@ def forecast(
 
     refresh: list[Line] = []
     carried: dict[int, Decimal] = defaultdict(lambda: ZERO)  # later lease payments
-    deferrals: list[Deferral] = []
+    # each with the part that moved: its amount is known once its new year is priced
+    deferrals: list[tuple[Deferral, _Buy]] = []
     shortfall: dict[int, Decimal] = {}
     for fy in plan.fiscal_years:
         buys = pending.pop(fy, [])
@@ -637,9 +638,13 @@ def forecast(
     erate_cycles: tuple[ErateCycleUse, ...] = ()
     if plan.erate is not None:
         lines, erate_cycles = _draw_erate(plan.erate, lines)
-    return Forecast(
-        plan, settings, tuple(lines), tuple(deferrals), shortfall, erate_cycles
+    moved = tuple(
+        replace(d, amount=run.first_amount(part, part.unit, d.quantity))
+        if part.unit
+        else d
+        for d, part in deferrals
     )
+    return Forecast(plan, settings, tuple(lines), moved, shortfall, erate_cycles)
 
 
 def _fit_cap(
@@ -650,7 +655,7 @@ def _fit_cap(
     pending: dict[int, list[_Buy]],
     fixed_by_year: Mapping[int, Decimal],
     carried: Mapping[int, Decimal],
-    deferrals: list[Deferral],
+    deferrals: list[tuple[Deferral, _Buy]],
 ) -> list[_Buy]:
     """Move refreshes out of fy, latest-due first, until its total fits its cap or
     nothing more can move; returns what stays.
@@ -723,14 +728,17 @@ def _fit_cap(
         if year in held:
             held[year] += there
         deferrals.append(
-            Deferral(
-                label=buy.cohort.label,
-                ref=buy.cohort.ref,
-                category=buy.cohort.category,
-                quantity=quantity,
-                from_fy=fy,
-                to_fy=year,
-                amount=there,
+            (
+                Deferral(
+                    label=buy.cohort.label,
+                    ref=buy.cohort.ref,
+                    category=buy.cohort.category,
+                    quantity=quantity,
+                    from_fy=fy,
+                    to_fy=year,
+                    amount=there,
+                ),
+                part,
             )
         )
         before = run.first_amount(buy, buy.unit, buy.quantity)
@@ -779,7 +787,10 @@ def _draw_erate(
         cycle, assumed = found
         if cycle.name not in uses:
             budget = cycle.budget(erate.enrollment)
-            uses[cycle.name] = ErateCycleUse(cycle.name, budget, ZERO, assumed)
+            uses[cycle.name] = ErateCycleUse(
+                cycle.name, budget, ZERO, assumed,
+                cycle.first_funding_year, cycle.last_funding_year,
+            )  # fmt: skip
             left[cycle.name] = budget
         covered = min(line.amount, left[cycle.name])
         if covered <= 0:
@@ -792,7 +803,7 @@ def _draw_erate(
         replace(line, erate=shares[i]) if i in shares else line
         for i, line in enumerate(lines)
     ]
-    return drawn, tuple(sorted(uses.values(), key=lambda u: u.name))
+    return drawn, tuple(sorted(uses.values(), key=lambda u: u.first_funding_year))
 
 
 def merged(forecasts: Sequence[Forecast], plan: Plan, settings: Settings) -> Forecast:

@@ -73,20 +73,6 @@ def cohort_ref(
     return f"devices:{category}:{school_id or ''}:{funding_source}:{due.isoformat()}"
 
 
-def parse_cohort_ref(ref: str) -> dict[str, Any] | None:
-    """The device-list filters that find a cohort's devices again, from its ref."""
-    parts = ref.split(":", 4)
-    if len(parts) != 5 or parts[0] != "devices":
-        return None
-    _, category, school, funding, due = parts
-    return {
-        "category": category,
-        "school_id": school,
-        "funding_source": funding,
-        "due": due,
-    }
-
-
 def _cohorts(
     session: Session, district_id: int, schools: dict[int, str]
 ) -> tuple[list[fc.Cohort], set[int]]:
@@ -356,7 +342,7 @@ def erate_cycles() -> tuple[fc.C2Cycle, ...]:
     """The published Category Two cycles (lifecycle/refdata, with their source)."""
     return tuple(
         fc.C2Cycle(
-            name=f"FY{c.first_funding_year}–FY{c.last_funding_year}",
+            name=f"funding years {c.first_funding_year}–{c.last_funding_year}",
             first_funding_year=c.first_funding_year,
             last_funding_year=c.last_funding_year,
             multiplier=c.multiplier,

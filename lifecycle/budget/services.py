@@ -10,24 +10,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlmodel import Session, col, select
 
-from lifecycle.bounds import MAX_AMOUNT
 from lifecycle.budget import forecast as fc
 from lifecycle.budget.inputs import Inputs, load
 from lifecycle.enums import DeviceCategory, Role
-from lifecycle.models import District, Scenario, User
+from lifecycle.models import BudgetCap, BudgetPlan, District, Scenario, User
 from lifecycle.scan.jobs import district_today
 from lifecycle.tenancy import district_filter, get_scoped, scoped
-from lifecycle.web.errors import Forbidden, NotFound, ValidationFailed
+from lifecycle.web.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from lifecycle.web.forms import validate
 from lifecycle.web.records import claim_version
 
 DEFAULT_YEARS = 7
+CENT = Decimal("0.01")
 WRITERS = (Role.DISTRICT_FINANCE, Role.DISTRICT_IT)
 FY_RANGE = (2000, 2100)
 
@@ -41,42 +41,44 @@ class LeaseIn(BaseModel):
     years: int = Field(ge=1, le=10)
     rate_pct: Decimal = Field(default=Decimal("0"), ge=0, le=25, decimal_places=2)
 
+    @field_validator("rate_pct")
+    @classmethod
+    def _cents(cls, value: Decimal) -> Decimal:
+        return value.quantize(CENT)
+
+
+def _check_cap_years(value: dict[int, Decimal]) -> dict[int, Decimal]:
+    for fy in value:
+        if not FY_RANGE[0] <= fy <= FY_RANGE[1]:
+            raise ValueError(f"FY{fy} is not a fiscal year a plan can cap")
+    return value
+
+
+Months = Annotated[int, Field(ge=1, le=240)]
+Cap = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
+
 
 class ScenarioSettings(BaseModel):
     """What a scenario changes (every field optional: the empty settings are the
     baseline). Shared by the scenario editor and the API."""
 
     model_config = ConfigDict(extra="forbid")
-    lifespans: dict[DeviceCategory, int] = Field(default_factory=dict)
+    lifespans: dict[DeviceCategory, Months] = Field(default_factory=dict)
     inflation_pct: Decimal | None = Field(default=None, ge=-10, le=25, decimal_places=2)
     headroom_pct: Decimal | None = Field(default=None, ge=0, le=200, decimal_places=2)
     leases: dict[DeviceCategory, LeaseIn] = Field(default_factory=dict)
-    caps: dict[int, Decimal] = Field(default_factory=dict)
+    caps: dict[int, Cap] = Field(default_factory=dict)
     max_deferral_months: int | None = Field(default=None, ge=0, le=60)
-
-    @field_validator("lifespans")
-    @classmethod
-    def _lifespans(cls, value: dict[DeviceCategory, int]) -> dict[DeviceCategory, int]:
-        for category, months in value.items():
-            if not 1 <= months <= 240:
-                raise ValueError(
-                    f"{category.label} lifespan must be between 1 and 240 months"
-                )
-        return value
 
     @field_validator("caps")
     @classmethod
-    def _caps(cls, value: dict[int, Decimal]) -> dict[int, Decimal]:
-        for fy, cap in value.items():
-            if not FY_RANGE[0] <= fy <= FY_RANGE[1]:
-                raise ValueError(f"FY{fy} is not a fiscal year this plan can cap")
-            if not cap.is_finite() or cap < 0:
-                raise ValueError(f"the FY{fy} cap must be 0 or more")
-            if cap > MAX_AMOUNT or cap != cap.quantize(Decimal("0.01")):
-                raise ValueError(
-                    f"the FY{fy} cap must be an amount in dollars and cents"
-                )
-        return value
+    def _cap_years(cls, value: dict[int, Decimal]) -> dict[int, Decimal]:
+        return {fy: cap.quantize(CENT) for fy, cap in _check_cap_years(value).items()}
+
+    @field_validator("inflation_pct", "headroom_pct")
+    @classmethod
+    def _cents_of_a_percent(cls, value: Decimal | None) -> Decimal | None:
+        return None if value is None else value.quantize(CENT)
 
     def to_settings(self) -> fc.Settings:
         return fc.Settings(
@@ -212,7 +214,7 @@ def _unique_name(
     ).first()
     if clash is not None:
         raise ValidationFailed(
-            {"name": "another scenario of this district has that name"}
+            {"name": "is already used by another scenario of this district"}
         )
 
 
@@ -316,3 +318,91 @@ def run_cooperative(
     plan = runs[0].forecast.plan
     merged = fc.merged([r.forecast for r in runs], plan, fc.Settings())
     return Run(merged, None, None)
+
+
+# ---------------------------------------------------------------------------
+# The district's approved budget per fiscal year (its plan's caps)
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovedBudget:
+    """What the board approved per fiscal year: the baseline is compared against it,
+    and a new scenario starts with these caps."""
+
+    caps: dict[int, Decimal]
+    version: int | None  # the plan's; None before the first save
+
+
+def approved_budget(session: Session, district_id: int) -> ApprovedBudget:
+    plan = session.exec(
+        select(BudgetPlan).where(col(BudgetPlan.district_id) == district_id)
+    ).first()
+    if plan is None:
+        return ApprovedBudget({}, None)
+    caps = session.exec(
+        select(BudgetCap).where(col(BudgetCap.plan_id) == plan.id)
+    ).all()
+    return ApprovedBudget({c.fiscal_year: Decimal(c.cap) for c in caps}, plan.version)
+
+
+class ApprovedIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    caps: dict[int, Cap] = Field(default_factory=dict)
+    version: int | None = None
+
+    @field_validator("caps")
+    @classmethod
+    def _cap_years(cls, value: dict[int, Decimal]) -> dict[int, Decimal]:
+        return _check_cap_years(value)
+
+
+def save_approved_budget(
+    session: Session, user: User, district: District, data: ApprovedIn
+) -> ApprovedBudget:
+    """Replace the district's approved amounts per year (409 on a stale version)."""
+    assert district.id is not None
+    _writable(user, district.id)
+    plan = session.exec(
+        select(BudgetPlan).where(col(BudgetPlan.district_id) == district.id)
+    ).first()
+    if plan is None:
+        if data.version is not None:
+            raise Conflict(
+                "Someone else changed the approved budget after you opened it. "
+                "Review the current values and make your change again."
+            )
+        plan = BudgetPlan(district_id=district.id)
+        session.add(plan)
+        session.flush()
+        created = True
+    else:
+        claim_version(session, plan, data.version, fields=())
+        created = False
+    assert plan.id is not None
+    existing = {
+        c.fiscal_year: c
+        for c in session.exec(
+            select(BudgetCap).where(col(BudgetCap.plan_id) == plan.id)
+        )
+    }
+    removed = [cap for fy, cap in existing.items() if fy not in data.caps]
+    for cap in removed:
+        session.delete(cap)
+    changed = bool(removed)
+    for fy, amount in data.caps.items():
+        if fy not in existing:
+            session.add(
+                BudgetCap(
+                    plan_id=plan.id, district_id=district.id, fiscal_year=fy, cap=amount
+                )
+            )
+            changed = True
+        elif Decimal(existing[fy].cap) != amount:
+            existing[fy].cap = amount
+            session.add(existing[fy])
+            changed = True
+    if changed and not created:
+        plan.version += 1  # the caps are the plan's: changing them moves its version
+        session.add(plan)
+    session.flush()
+    return approved_budget(session, district.id)

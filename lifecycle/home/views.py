@@ -9,6 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from lifecycle.auth import get_user, public
+from lifecycle.budget.summary import budget_summary
 from lifecycle.db import get_session
 from lifecycle.enums import JobState, Role
 from lifecycle.home import services
@@ -27,6 +28,8 @@ def index() -> Response:
     context: dict[str, Any] = {"user": user}
     if role.is_district:
         context["counts"] = services.district_counts(session, user=user)
+        if role is Role.DISTRICT_FINANCE:
+            context["budget"] = budget_summary(session, user)
     else:
         context["members"] = services.member_districts(session, user=user)
     return render("home/index.html", role=role, **context)

@@ -48,3 +48,9 @@ document.addEventListener("htmx:configRequest", function (evt) {
   });
   empty.forEach(function (name) { delete d.parameters[name]; });
 });
+
+// <button data-print>: print the page (the budget has a print stylesheet).
+document.addEventListener("click", function (evt) {
+  var t = evt.target;
+  if (t && t.closest && t.closest("[data-print]")) window.print();
+});

@@ -29,6 +29,21 @@ def money(value: Decimal | int | str | None, *, cents: bool = True) -> str:
     return f"-${text}" if amount < 0 else f"${text}"
 
 
+def money_short(value: Decimal | int) -> str:
+    """$7.5M, $250K, $900: an axis label, never a figure to add up."""
+    amount = Decimal(value)
+    for size, suffix in (
+        (Decimal(10) ** 9, "B"),
+        (Decimal(10) ** 6, "M"),
+        (Decimal(1000), "K"),
+    ):
+        if abs(amount) >= size:
+            scaled = (amount / size).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+            text = f"{scaled:f}".removesuffix(".0")
+            return f"${text}{suffix}"
+    return money(amount, cents=False)
+
+
 def label(value: Any) -> str:
     """A human label for an enum member or a snake_case code."""
     if value is None or value == "":
@@ -103,6 +118,7 @@ NAV: list[NavItem] = [
     NavItem("Licenses", "licenses.index", DISTRICT, "/licenses"),
     NavItem("Contracts", "contracts.index", DISTRICT, "/contracts"),
     NavItem("Renewals", "renewals.index", DISTRICT, "/renewals"),
+    NavItem("Budget", "budget.index", tuple(Role), "/budget"),
     NavItem("Schools", "schools.index", DISTRICT, "/schools"),
     NavItem("Catalog", "catalog.index", tuple(Role), "/catalog"),
     NavItem("Vendors", "vendors.vendor_index", COOP, "/vendors"),
@@ -150,6 +166,7 @@ def _header_context() -> dict[str, Any]:
 def init_app(app: Flask) -> None:
     app.context_processor(_header_context)
     app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["money_short"] = money_short
     app.jinja_env.filters["date"] = fmt_date
     app.jinja_env.filters["iso"] = iso
     app.jinja_env.filters["label"] = label

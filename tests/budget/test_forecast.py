@@ -260,6 +260,23 @@ def test_a_cap_defers_latest_due_first_into_the_next_year_with_room() -> None:
     assert f.shortfall == {}
 
 
+def test_a_deferrals_amount_is_its_price_in_the_year_it_moved_to() -> None:
+    """Both cohorts leave FY2027 for FY2028: 150 there reach the 100 tier, 288.40 each,
+    though the first 50 moved looked like list-price units (309.00) when they moved."""
+    early = cohort(100, date(2027, 3, 1), ref="early")
+    late = cohort(50, date(2027, 5, 1), ref="late")
+    f = forecast(
+        plan(years=3, max_deferral_months=24),
+        [early, late],
+        settings=Settings(caps={2027: D("0")}),
+    )
+    assert [(d.ref, d.amount) for d in f.deferrals] == [
+        ("late", D("14420.00")),
+        ("early", D("28840.00")),
+    ]
+    assert sum(d.amount for d in f.deferrals) == f.by_year()[2028]
+
+
 def test_a_cap_never_defers_past_aue_and_reports_the_shortfall() -> None:
     at_aue = cohort(100, date(2027, 6, 30), aue=date(2027, 6, 30), reason="aue")
     f = forecast(plan(years=3), [at_aue], settings=Settings(caps={2027: D("20000")}))
@@ -405,7 +422,7 @@ def test_erate_after_the_published_cycles_is_an_assumption() -> None:
         terms=[term(2, date(2031, 8, 1), "1000.00", c2=True)],
     )
     (use,) = f.erate_cycles
-    assert (use.name, use.assumed) == ("FY2031–FY2035 (assumed)", True)
+    assert (use.name, use.assumed) == ("funding years 2031–2035 (assumed)", True)
 
 
 # --- the sums ------------------------------------------------------------------
