@@ -66,6 +66,15 @@ _CATEGORY_LABELS = {
 }
 
 
+def category_label(value: str) -> str:
+    """A category in words, also one outside the vocabulary (a license's "license", a
+    contract's "service")."""
+    try:
+        return DeviceCategory(value).label
+    except ValueError:
+        return value.replace("_", " ").capitalize()
+
+
 # Network equipment that E-Rate Category Two can pay for.
 ERATE_C2_CATEGORIES = frozenset(
     {

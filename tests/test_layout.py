@@ -16,11 +16,16 @@ PACKAGE = Path(__file__).resolve().parent.parent / "lifecycle"
 PURE = (
     "lifecycle.agreements.rules",
     "lifecycle.agreements.term_table",
+    "lifecycle.budget.export_assumptions",
+    "lifecycle.budget.export_lines",
+    "lifecycle.budget.exports",
     "lifecycle.budget.fiscal",
     "lifecycle.budget.forecast",
+    "lifecycle.budget.xlsx",
     "lifecycle.money",
     "lifecycle.renewals.timeline",
     "lifecycle.scan.schedule",
+    "lifecycle.spreadsheet",
 )
 IMPURE_ROOTS = (
     "flask", "werkzeug", "sqlalchemy", "sqlmodel", "redis", "rq", "lifecycle.db",

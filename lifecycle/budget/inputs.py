@@ -26,6 +26,7 @@ from lifecycle.enums import (
     DeviceCategory,
     ObligationKind,
     ObligationState,
+    category_label,
 )
 from lifecycle.models import (
     CatalogItem,
@@ -58,13 +59,6 @@ class Inputs:
     terms: list[fc.Term]
     committed: list[fc.Committed]
     schools: dict[int, str]
-
-
-def _category_label(value: str) -> str:
-    try:
-        return DeviceCategory(value).label
-    except ValueError:
-        return value.replace("_", " ").capitalize()
 
 
 def cohort_ref(
@@ -128,7 +122,7 @@ def _cohorts(
         category = str(getattr(row["category"], "value", row["category"]))
         school = schools.get(row["school_id"]) if row["school_id"] else None
         bought = row["purchase_date"]
-        label = _category_label(category) + (f" at {school}" if school else "")
+        label = category_label(category) + (f" at {school}" if school else "")
         if bought is not None:
             label += f", bought {bought:%b %Y}"
         if row["item_id"] is not None:
@@ -196,7 +190,7 @@ def _committed(
             category=category,
             school_id=school_id,
             funding_source=funding or "",
-            label=f"{_category_label(category)} on order",
+            label=f"{category_label(category)} on order",
             ref=cohort_ref(category, school_id, funding or "", due),
         )
         for category, school_id, funding, _item, due, amount, qty in rows

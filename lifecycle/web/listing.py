@@ -25,6 +25,7 @@ from sqlmodel import Session
 from lifecycle.bounds import is_id, out_of_range, parse_amount, parse_day, parse_int
 from lifecycle.db import get_db
 from lifecycle.models.base import StrEnumType
+from lifecycle.spreadsheet import csv_cell
 from lifecycle.web.errors import ValidationFailed
 from lifecycle.web.paging import decode_cursor, encode_cursor
 
@@ -359,24 +360,11 @@ def stream_csv(
     result = session.execute(stmt.execution_options(yield_per=batch))
     for partition in result.partitions():
         for row in partition:
-            writer.writerow(["" if v is None else _csv_value(v) for v in to_row(row)])
+            writer.writerow(["" if v is None else csv_cell(v) for v in to_row(row)])
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
     yield buffer.getvalue()
-
-
-# Characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection").
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _csv_value(value: Any) -> Any:
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, str) and value[:1] in FORMULA_START:
-        # Spreadsheet formula injection: a cell must never run as a formula.
-        return "'" + value
-    return value
 
 
 def csv_response(

@@ -14,6 +14,7 @@ from sqlmodel import Session, col
 
 from lifecycle.enums import DeviceCategory, DeviceStatus
 from lifecycle.models import Device
+from lifecycle.spreadsheet import csv_cell
 from lifecycle.web import listing
 from lifecycle.web.errors import ValidationFailed
 from lifecycle.web.paging import encode_cursor
@@ -170,7 +171,7 @@ def test_a_null_cursor_value_on_a_column_without_nulls_is_refused(db, dated):
     ],
 )
 def test_csv_cells_never_start_a_formula(value, cell):
-    assert listing._csv_value(value) == cell
+    assert csv_cell(value) == cell
 
 
 def test_csv_response_streams_in_batches_on_its_own_session(app, db, world):
