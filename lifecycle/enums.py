@@ -66,9 +66,18 @@ _CATEGORY_LABELS = {
 }
 
 
+# What the forecast calls a license's and an uncovered contract's category.
+_OTHER_CATEGORY_LABELS = {
+    "license": "Software license",
+    "service": "Service (no category)",
+}
+
+
 def category_label(value: str) -> str:
     """A category in words, also one outside the vocabulary (a license's "license", a
     contract's "service")."""
+    if value in _OTHER_CATEGORY_LABELS:
+        return _OTHER_CATEGORY_LABELS[value]
     try:
         return DeviceCategory(value).label
     except ValueError:

@@ -12,7 +12,7 @@ from typing import Any
 
 from lifecycle.budget import forecast as fc
 from lifecycle.budget.chart import KINDS
-from lifecycle.enums import DeviceCategory
+from lifecycle.enums import DeviceCategory, category_label
 
 ZERO = Decimal("0.00")
 KIND_LABELS = {
@@ -21,17 +21,6 @@ KIND_LABELS = {
     "contract": "Contracts",
 }
 FILTERS = ("category", "school_id", "funding_source", "kind")
-
-
-def category_label(value: str) -> str:
-    if value == "license":
-        return "Software license"
-    if value == "service":
-        return "Service (no category)"
-    try:
-        return DeviceCategory(value).label
-    except ValueError:
-        return value.replace("_", " ").capitalize()
 
 
 # ---------------------------------------------------------------------------

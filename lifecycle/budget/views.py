@@ -12,11 +12,11 @@ from werkzeug.datastructures import MultiDict
 from lifecycle.auth import get_user
 from lifecycle.bounds import parse_int
 from lifecycle.budget import chart as charts
-from lifecycle.budget import pages, services
+from lifecycle.budget import exports, pages, services
 from lifecycle.budget.fiscal import fiscal_year
 from lifecycle.budget.forecast import KINDS, MAX_YEARS
 from lifecycle.db import get_session
-from lifecycle.enums import DeviceCategory, Role
+from lifecycle.enums import DeviceCategory, Role, category_label
 from lifecycle.models import District, Scenario, User
 from lifecycle.org import services as org
 from lifecycle.scan.jobs import district_today
@@ -171,7 +171,7 @@ def index() -> Response:
         districts=_districts(budget.user),
         can_write=budget.district is not None
         and services.can_write(budget.user, budget.district.id or 0),
-        category_label=pages.category_label,
+        category_label=category_label,
         year_choices=list(range(1, 16)),
     )
 
@@ -203,7 +203,7 @@ def cell() -> Response:
         ),
         total=sum((ln.amount for ln in lines), pages.ZERO),
         kind_labels=pages.KIND_LABELS,
-        category_label=pages.category_label,
+        category_label=category_label,
     )
 
 
@@ -485,3 +485,52 @@ def delete_scenario(scenario_id: int) -> Response:
     session.commit()
     flash(f"Scenario “{name}” deleted.", "success")
     return redirect_to(url_for("budget.index"))
+
+
+# ---------------------------------------------------------------------------
+# Exports
+
+
+def _export_name(budget: Budget, extension: str) -> str:
+    who = budget.district.name if budget.district else "cooperative"
+    safe = "".join(ch if ch.isalnum() else "-" for ch in who).strip("-").lower()
+    f = budget.baseline.forecast
+    return f"budget-{safe}-fy{f.fiscal_years[0]}-fy{f.fiscal_years[-1]}.{extension}"
+
+
+@bp.get("/export.xlsx")
+def export_workbook() -> Response:
+    """The board workbook of what the page shows: the baseline and its first scenario."""
+    budget = _budget(request.args)
+    scenario = budget.compared[0] if budget.compared else None
+    name = budget.district.name if budget.district else "All member districts"
+    body = exports.workbook(
+        budget.baseline,
+        budget.runs[1] if scenario else None,
+        title=f"Budget — {name}",
+        scenario_name=scenario.name if scenario else None,
+        district_name=name,
+    )
+    return Response(
+        body,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={
+            "Content-Disposition": f'attachment; filename="{_export_name(budget, "xlsx")}"'
+        },
+    )
+
+
+@bp.get("/lines.csv")
+def export_lines() -> Response:
+    """Every line of the baseline (or of the first scenario compared) as CSV."""
+    budget = _budget(request.args)
+    scenario = budget.compared[0] if budget.compared else None
+    run = budget.runs[1] if scenario else budget.baseline
+    body = exports.lines_csv(run, scenario.name if scenario else None)
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{_export_name(budget, "csv")}"'
+        },
+    )

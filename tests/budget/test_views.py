@@ -246,3 +246,36 @@ def test_the_approved_budget_is_the_baselines_cap_and_a_new_scenarios_start(
     )
     assert fresh(db).exec(select(sa.func.count()).select_from(BudgetCap)).one() == 1
     assert fresh(db).exec(select(BudgetCap)).one().cap == D("40000.00")
+
+
+def test_the_workbook_and_the_csv_add_up_to_the_page(
+    client: FlaskClient, db: Session, stocked: World
+) -> None:
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    c = sign_in(client, stocked.a.finance)
+    c.post("/budget/scenarios", data=_scenario_form())
+    scenario = fresh(db).exec(select(Scenario)).one()
+    page = text(c.get(f"/budget?scenario_id={scenario.id}"))
+    grand = {
+        int(i): D(v)
+        for i, v in re.findall(r'data-testid="grand-(\d)" data-value="([0-9.]+)"', page)
+    }
+    response = c.get(f"/budget/export.xlsx?scenario_id={scenario.id}")
+    assert response.status_code == 200
+    assert response.mimetype.endswith("spreadsheetml.sheet")
+    book = load_workbook(io.BytesIO(response.data))
+    assert book.sheetnames == ["Summary", "Lines", "Deferred", "Assumptions"]
+    rows = list(book["Lines"].iter_rows(values_only=True))
+    header = rows[0]
+    who, amount = header.index("Scenario"), header.index("Amount")
+    sums: dict[str, D] = {}
+    for row in rows[1:]:
+        if row[who] in ("Baseline", scenario.name):
+            sums[str(row[who])] = sums.get(str(row[who]), D(0)) + D(str(row[amount]))
+    assert sums == {"Baseline": grand[0], scenario.name: grand[1]}
+    lines = list(csv.DictReader(io.StringIO(text(c.get("/budget/lines.csv")))))
+    assert sum(D(r["Amount"]) for r in lines) == grand[0]
