@@ -10,6 +10,7 @@ import pytest
 from flask import Flask
 from sqlmodel import Session, SQLModel, col, func, select
 
+from lifecycle.budget import services
 from lifecycle.demo.seed import DEMO_LOGINS, DEMO_PASSWORD, seed_demo
 from lifecycle.enums import RenewalType, Role
 from lifecycle.models import (
@@ -22,11 +23,13 @@ from lifecycle.models import (
     District,
     License,
     PriceTier,
+    Scenario,
     ServiceContract,
     TermRecord,
     User,
 )
 from lifecycle.refdata import aue_date, census_district
+from lifecycle.scan.jobs import run_scan
 from tests.conftest import login
 
 TODAY = date(2026, 11, 26)
@@ -224,3 +227,21 @@ def test_a_second_call_changes_nothing(seeded: str, app: Flask, db: Session) -> 
     assert "already present" in again and "nothing changed" in again
     assert "already present" in seed_demo(app, devices=50)  # whatever the size
     assert _row_counts(db) == before
+
+
+def test_every_demo_district_has_a_full_budget(seeded: str, db: Session) -> None:
+    """After the scan `lifecycle demo` runs, each district's budget has money in every
+    year of the horizon, and the demo logins' district has scenarios to compare."""
+    districts = db.exec(select(District).order_by(col(District.id))).all()
+    for district in districts:
+        assert district.id is not None
+        run_scan(db, district.id, TODAY)
+    db.commit()
+    for district in districts:
+        years = services.run_district(db, district, today=TODAY).forecast.by_year()
+        assert len(years) == services.DEFAULT_YEARS
+        assert all(amount > 0 for amount in years.values()), (district.name, years)
+    names = {s.name for s in db.exec(select(Scenario)).all()}
+    assert "5-year Chromebook cycle" in names
+    for scenario in db.exec(select(Scenario)).all():
+        services.settings_of(scenario)  # the seeded settings validate

@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 
 from lifecycle import audit
 from lifecycle.auth import hash_password
+from lifecycle.budget.fiscal import fiscal_year
 from lifecycle.db import get_db
 from lifecycle.demo import data
 from lifecycle.demo.inventory import CENTS, C, Terms, allocate, device_rows, tier_price
@@ -36,6 +37,7 @@ from lifecycle.models import (
     District,
     License,
     PriceTier,
+    Scenario,
     School,
     ServiceContract,
     TermRecord,
@@ -97,6 +99,7 @@ def seed_demo(app: Flask, *, devices: int = 20_000, today: date | None = None) -
         _catalog(ctx, _id(coop))
         districts = _districts(ctx, _id(coop))
         _users(ctx, districts[0][0])
+        _scenarios(ctx, districts[0][0])
         shares = allocate(devices, [d.enrollment for d, _ in districts])
         for (district, spec), count in zip(districts, shares, strict=True):
             _fill_district(ctx, district, spec, count)
@@ -231,6 +234,27 @@ def _users(ctx: _Ctx, first: District) -> None:
             )
         )
         ctx.totals["users"] += 1
+
+
+def _scenarios(ctx: _Ctx, district: District) -> None:
+    """Two what-ifs for the demo logins' district, so its budget page compares."""
+    next_fy = fiscal_year(ctx.today, district.fy_start_month) + 1
+    for name, settings in (
+        (
+            "5-year Chromebook cycle",
+            {"lifespans": {"chromebook": 60}, "caps": {str(next_fy): "6500000.00"}},
+        ),
+        (
+            "Lease laptops, licenses right-sized",
+            {
+                "leases": {"laptop": {"years": 4, "rate_pct": "4.00"}},
+                "headroom_pct": "10.00",
+            },
+        ),
+    ):
+        ctx.session.add(
+            Scenario(district_id=_id(district), name=name, settings=settings)
+        )
 
 
 def _fill_district(
