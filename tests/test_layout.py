@@ -20,6 +20,7 @@ PURE = (
     "lifecycle.budget.export_lines",
     "lifecycle.budget.exports",
     "lifecycle.budget.fiscal",
+    "lifecycle.budget.chart",
     "lifecycle.budget.forecast",
     "lifecycle.budget.xlsx",
     "lifecycle.money",
