@@ -296,6 +296,16 @@ def run_district(
     return Run(result, inputs, district)
 
 
+def rerun(run: Run, settings: fc.Settings) -> Run:
+    """The same district's inputs under other settings (no second read of the inventory)."""
+    assert run.inputs is not None, "a district's run"
+    inputs = run.inputs
+    result = fc.forecast(
+        inputs.plan, inputs.cohorts, inputs.terms, inputs.committed, settings
+    )
+    return Run(result, inputs, run.district)
+
+
 def run_cooperative(
     session: Session,
     user: User,

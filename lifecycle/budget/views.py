@@ -98,12 +98,7 @@ def _budget(args: MultiDict[str, str]) -> Budget:
             if by_id[wanted] not in compared:
                 compared.append(by_id[wanted])
         runs = [services.run_district(session, district, years=years)]
-        runs += [
-            services.run_district(
-                session, district, years=years, settings=services.settings_of(s)
-            )
-            for s in compared
-        ]
+        runs += [services.rerun(runs[0], services.settings_of(s)) for s in compared]
         schools = runs[0].inputs.schools if runs[0].inputs else {}
     else:
         if args.getlist("scenario_id") and any(
@@ -232,7 +227,7 @@ def _editor(
         for cat in DeviceCategory
         if cat.value in counts or cat.value in inputs.plan.policy_lifespans
     ]
-    preview = _preview_context(district, form) if not form.errors else None
+    preview = _preview_context(run, form) if not form.errors else None
     return render(
         "budget/scenario.html",
         "editor",
@@ -345,26 +340,25 @@ def preview() -> Response:
     form, settings = _parsed(district)
     # always the fragment (htmx asks for it); a preview is not a save: its problems
     # are shown in it and the request succeeded
-    context = _preview_context(district, form, settings) if settings else None
+    run = services.run_district(get_session(), district)
+    context = _preview_context(run, form, settings) if settings else None
     body = render_block("budget/scenario.html", "preview", form=form, preview=context)
     return make_response(body)
 
 
 def _preview_context(
-    district: District,
+    run: services.Run,
     form: pages.ScenarioForm,
     settings: services.ScenarioSettings | None = None,
 ) -> dict[str, Any] | None:
+    """The baseline's run beside the same inputs under the form's settings."""
     if settings is None:
         try:
             settings = services.parse_settings(form.data)
         except ValidationFailed:
             return None
-    session = get_session()
-    base = services.run_district(session, district).forecast
-    scen = services.run_district(
-        session, district, settings=settings.to_settings()
-    ).forecast
+    base = run.forecast
+    scen = services.rerun(run, settings.to_settings()).forecast
     b, s = base.by_year(), scen.by_year()
     rows = [
         {
