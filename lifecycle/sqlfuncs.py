@@ -69,6 +69,26 @@ def _add_months_sqlite(element: add_months, compiler: SQLCompiler, **kw: Any) ->
     return _in_calendar_sqlite(f"min({same_day}, {month_end})")
 
 
+class month_start(FunctionElement[Any]):
+    """The first day of a date's month (NULL stays NULL)."""
+
+    type = sa.Date()
+    inherit_cache = True
+    name = "month_start"
+
+
+@compiles(month_start, "postgresql")
+def _month_start_pg(element: month_start, compiler: SQLCompiler, **kw: Any) -> str:
+    (day,) = element.clauses
+    return f"CAST(date_trunc('month', {compiler.process(day, **kw)}) AS DATE)"
+
+
+@compiles(month_start, "sqlite")
+def _month_start_sqlite(element: month_start, compiler: SQLCompiler, **kw: Any) -> str:
+    (day,) = element.clauses
+    return f"date({compiler.process(day, **kw)}, 'start of month')"
+
+
 class add_days(FunctionElement[Any]):
     """date + N days (N may be negative)."""
 

@@ -40,6 +40,7 @@ from lifecycle.models import (
     ServiceContract,
 )
 from lifecycle.refdata import aue_date, erate_c2_cycles
+from lifecycle.sqlfuncs import month_start
 
 # Still a need: the scan's open states, and in a round (not yet ordered).
 NEEDS = (
@@ -76,17 +77,24 @@ def _cohorts(
     item = sa.func.coalesce(
         col(CategoryPolicy.replacement_item_id), col(Device.catalog_item_id)
     ).label("item_id")
+    # Fiscal years start on the 1st of a month, so every rule the forecast applies to
+    # these dates (the fiscal year, the AUE and deferral limits, lifespans in months)
+    # gives the same answer for any day of the month: devices are grouped by month,
+    # and by purchase cost only where no catalog item prices them.
     keys: list[sa.Label[Any]] = [
         col(Device.category).label("category"),
         col(Device.school_id).label("school_id"),
         col(Device.funding_source).label("funding_source"),
         item,
-        sa.func.coalesce(col(Device.purchase_cost), ZERO).label("unit_cost"),
-        col(Device.purchase_date).label("purchase_date"),
-        col(Device.refresh_due).label("due"),
+        sa.case(
+            (item.element.is_(None), sa.func.coalesce(col(Device.purchase_cost), ZERO)),
+            else_=ZERO,
+        ).label("unit_cost"),
+        month_start(col(Device.purchase_date)).label("purchase_date"),
+        month_start(col(Device.refresh_due)).label("due"),
         col(Device.refresh_reason).label("reason"),
-        col(Device.aue_date).label("aue"),
-        col(Device.eol_date).label("eol"),
+        month_start(col(Device.aue_date)).label("aue"),
+        month_start(col(Device.eol_date)).label("eol"),
         col(Device.lifespan_months).label("own_lifespan"),
         col(model.lifespan_months).label("model_lifespan"),
     ]
@@ -116,6 +124,7 @@ def _cohorts(
             col(Device.district_id) == district_id, col(Device.refresh_due).is_not(None)
         )
         .group_by(*[k.element for k in keys])
+        .order_by(*[k.element for k in keys])  # a stable order: the deferral ties on it
     )
     cohorts, items = [], set()
     for row in session.execute(stmt).mappings():
@@ -148,7 +157,6 @@ def _cohorts(
                 ),
             )
         )
-    cohorts.sort(key=lambda c: (c.due, c.ref, c.unit_cost))
     return cohorts, items
 
 
