@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from lifecycle.renewals.timeline import nice_ceiling
+from lifecycle.renewals.timeline import Tick, nice_ceiling
 
 WIDTH = 760
 HEIGHT = 280
@@ -52,12 +52,6 @@ class YearGroup:
     cap_y: float | None
     cap_x1: float
     cap_x2: float
-
-
-@dataclass(frozen=True, slots=True)
-class Tick:
-    value: Decimal
-    y: float
 
 
 @dataclass(frozen=True, slots=True)

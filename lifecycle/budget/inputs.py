@@ -40,16 +40,11 @@ from lifecycle.models import (
     ServiceContract,
 )
 from lifecycle.refdata import aue_date, erate_c2_cycles
+from lifecycle.scan.obligations import OPEN_STATES
 from lifecycle.sqlfuncs import month_start
 
 # Still a need: the scan's open states, and in a round (not yet ordered).
-NEEDS = (
-    ObligationState.UPCOMING,
-    ObligationState.NOTIFIED,
-    ObligationState.ACKNOWLEDGED,
-    ObligationState.SNOOZED,
-    ObligationState.IN_ROUND,
-)
+NEEDS = (*OPEN_STATES, ObligationState.IN_ROUND)
 ZERO = Decimal("0.00")
 
 
