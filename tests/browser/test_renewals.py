@@ -177,6 +177,17 @@ def expect_same_page(page: Page) -> None:
     assert page.evaluate("window.__notReloaded === true"), "the page was reloaded"
 
 
+def table_shape(page: Page) -> dict[str, tuple[int, int]]:
+    """Each table of the page: (header rows, body rows). An action's answer swaps one
+    row and, out of band, the numbers and the chart: no table may gain or lose rows."""
+    return page.evaluate(
+        """() => Object.fromEntries([...document.querySelectorAll('main table')].map(
+            (t, i) => [t.dataset.testid || t.className || String(i),
+                       [t.querySelectorAll('thead tr').length,
+                        t.querySelectorAll('tbody tr').length]]))"""
+    )
+
+
 def unread(db: Session, user: User) -> int:
     db.expire_all()
     return len(
@@ -240,10 +251,13 @@ def test_acknowledge_updates_the_row_and_the_bell_in_place(
         )
     )
     db.commit()
+    shape = table_shape(page)
+    assert set(shape) == {"timeline-table", "obligations"}
 
     contract.get_by_role("button", name="Acknowledge").click()
 
     expect(contract.get_by_test_id("state")).to_have_text("Acknowledged")
+    assert table_shape(page) == shape
     expect(contract.get_by_role("status")).to_have_text(
         "Acknowledged: no more reminders for this term."
     )
