@@ -30,6 +30,7 @@ from lifecycle.models import (
     Notification,
     Obligation,
     OutboxEmail,
+    Scenario,
 )
 from tests import factories
 from tests.conftest import bearer, htmx, login
@@ -56,6 +57,7 @@ SCOPED: dict[str, Callable[[Other], int]] = {
     "token_id": lambda o: o.ids["token"],
     "obligation_id": lambda o: o.ids["obligation"],
     "notification_id": lambda o: o.ids["notification"],
+    "scenario_id": lambda o: o.ids["scenario"],
 }
 # Cooperative reference data every member may read.
 SHARED: dict[str, Callable[[Other], int]] = {
@@ -120,6 +122,8 @@ def arrange_other(db: Session, world: factories.World) -> Other:
         last_error="refused",
     )
     db.add(mail)
+    scenario = Scenario(district_id=b.district.id, name=f"{MARKER} scenario")  # type: ignore[arg-type]
+    db.add(scenario)
     b.it.calendar_token_hash = hashlib.sha256(b"bravo-calendar").hexdigest()
     db.commit()
     ids = {
@@ -137,6 +141,7 @@ def arrange_other(db: Session, world: factories.World) -> Other:
         "item": item.id,
         "user": b.it.id,
         "outbox": mail.id,
+        "scenario": scenario.id,
     }
     return Other(
         ids={k: int(v) for k, v in ids.items()}, district_id=int(b.district.id)
