@@ -57,13 +57,13 @@ SCOPED: dict[str, Callable[[Other], int]] = {
     "token_id": lambda o: o.ids["token"],
     "obligation_id": lambda o: o.ids["obligation"],
     "notification_id": lambda o: o.ids["notification"],
+    "scenario_id": lambda o: o.ids["scenario"],
 }
 # Cooperative reference data every member may read.
 SHARED: dict[str, Callable[[Other], int]] = {
     "vendor_id": lambda o: o.ids["vendor"],
     "vehicle_id": lambda o: o.ids["vehicle"],
     "item_id": lambda o: o.ids["item"],
-    "scenario_id": lambda o: o.ids["scenario"],
 }
 # Plain (non-id) parameters and a value to fill them with.
 PLAIN: dict[str, str] = {
@@ -211,7 +211,8 @@ def check_route(
         ):
             kwargs["headers"] = {**kwargs["headers"], **headers}
             response = client.open(url, method=method, **kwargs)
-            body = response.get_data(as_text=True)
+            # a download (the budget workbook) is bytes: look for the marker in them
+            body = response.get_data().decode("utf-8", errors="replace")
             label = f"{method} {url} ({rule.endpoint})"
             if MARKER in body:
                 problems.append(f"{label}: shows district B's data")

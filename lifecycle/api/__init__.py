@@ -6,6 +6,7 @@ from flask import current_app, g, request
 
 from lifecycle.api import (  # noqa: F401  (importing registers the operations)
     agreements,
+    budget,
     devices,
     notifications,
     obligations,

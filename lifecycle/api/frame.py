@@ -34,6 +34,10 @@ class QueryParam:
     column: str = ""  # the field it compares (default: its name)
     compare: str = "eq"  # "eq" | "from" (>=) | "before" (<)
     deprecated: bool = False  # an old name kept working; OpenAPI says so
+    required: bool = False  # the operation refuses to run without it (422)
+    # names one record the answer is about, not a filter: one the caller may not see
+    # is a 404, as in a path
+    names_record: bool = False
 
 
 @dataclass
@@ -243,14 +247,18 @@ PAGING_PARAMS = [
 ]
 
 
-def filters(params: list[QueryParam]) -> dict[str, Any]:
-    """Parse the declared filters; an unknown query parameter is a 422, not silently ignored."""
-    allowed = {p.name: p for p in [*params, *PAGING_PARAMS]}
+def filters(params: list[QueryParam], *, paged: bool = True) -> dict[str, Any]:
+    """Parse the declared filters; an unknown query parameter is a 422, not silently
+    ignored, and so is a missing required one. Lists (`paged`) also take limit and
+    cursor."""
+    allowed = {p.name: p for p in [*params, *(PAGING_PARAMS if paged else [])]}
     unknown = [name for name in request.args if name not in allowed]
     if unknown:
-        raise ValidationFailed(
-            {name: "is not a filter of this list" for name in unknown}
-        )
+        what = "a filter of this list" if paged else "a parameter of this operation"
+        raise ValidationFailed({name: f"is not {what}" for name in unknown})
+    missing = [p.name for p in params if p.required and not request.args.get(p.name)]
+    if missing:
+        raise ValidationFailed({name: "is required" for name in missing})
     return {
         name: _parse(allowed[name], raw)
         for name, raw in request.args.items()

@@ -81,7 +81,7 @@ def _param(p: QueryParam) -> dict[str, Any]:
     out: dict[str, Any] = {
         "name": p.name,
         "in": "query",
-        "required": False,
+        "required": p.required,
         "schema": schema,
     }
     # A filter without words of its own is an equality on the field it is named after.
@@ -143,7 +143,8 @@ def _operation(op: Operation, schemas: dict[str, Any]) -> dict[str, Any]:
     errors = {"401": "Missing or bad token", "429": "Too many requests"}
     # a district named in the body that is not the caller's is a 404, as in a path
     names_district = op.request is not None and "district_id" in op.request.model_fields
-    if path_params or names_district:
+    names_record = any(p.names_record for p in op.query)
+    if path_params or names_district or names_record:
         errors["404"] = "No such record (or not yours)"
     if op.method in ("post", "patch", "put") or op.query or op.many:
         errors["422"] = "Invalid input; fields says which"

@@ -20,6 +20,7 @@ from lifecycle.budget import forecast as fc
 from lifecycle.budget.inputs import Inputs, load
 from lifecycle.enums import DeviceCategory, Role
 from lifecycle.models import BudgetCap, BudgetPlan, District, Scenario, User
+from lifecycle.models.base import InputModel, Money
 from lifecycle.scan.jobs import district_today
 from lifecycle.tenancy import district_filter, get_scoped, scoped
 from lifecycle.web.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -55,7 +56,7 @@ def _check_cap_years(value: dict[int, Decimal]) -> dict[int, Decimal]:
 
 
 Months = Annotated[int, Field(ge=1, le=240)]
-Cap = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
+Cap = Annotated[Money, Field(ge=0, max_digits=14, decimal_places=2)]
 
 
 class ScenarioSettings(BaseModel):
@@ -99,8 +100,8 @@ class ScenarioSettings(BaseModel):
         return {k: v for k, v in data.items() if v not in ({}, None)}
 
 
-class ScenarioCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ScenarioCreate(InputModel):
+    model_config = {"extra": "forbid"}  # a SQLModel config (a typed dict)
     district_id: int | None = None
     name: str = Field(min_length=1, max_length=120)
     settings: ScenarioSettings = Field(default_factory=ScenarioSettings)
@@ -114,8 +115,8 @@ class ScenarioCreate(BaseModel):
         return value
 
 
-class ScenarioUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ScenarioUpdate(InputModel):
+    model_config = {"extra": "forbid"}  # a SQLModel config (a typed dict)
     name: str | None = Field(default=None, min_length=1, max_length=120)
     settings: ScenarioSettings | None = None
     version: int
@@ -125,7 +126,7 @@ class ScenarioRead(BaseModel):
     id: int
     district_id: int
     name: str
-    settings: dict[str, Any]
+    settings: ScenarioSettings
     version: int
     created_at: datetime
     updated_at: datetime
@@ -195,11 +196,13 @@ def get_scenario(session: Session, scenario_id: int, user: User) -> Scenario:
     return get_scoped(session, Scenario, scenario_id, user)
 
 
-def _writable(user: User, district_id: int) -> None:
-    if not can_write(user, district_id):
+def _writable(user: User, district_id: int | None) -> int:
+    """The district whose scenarios `user` may change (403 for any other, or none)."""
+    if district_id is None or not can_write(user, district_id):
         raise Forbidden(
             "Only the district's finance and IT staff can change its scenarios."
         )
+    return district_id
 
 
 def _unique_name(
@@ -219,11 +222,9 @@ def _unique_name(
 
 
 def create_scenario(session: Session, user: User, data: ScenarioCreate) -> Scenario:
-    district_id = data.district_id or user.district_id
-    if district_id is None:
-        raise ValidationFailed({"district_id": "is required"})
-    visible_district(session, user, district_id)
-    _writable(user, district_id)
+    district_id = user.district_id if data.district_id is None else data.district_id
+    visible_district(session, user, district_id)  # another district's: 404, not 403
+    district_id = _writable(user, district_id)
     _unique_name(session, district_id, data.name, None)
     scenario = Scenario(
         district_id=district_id,

@@ -27,6 +27,7 @@ import lifecycle.api  # noqa: F401  (registers the operations)
 from lifecycle.api.openapi import build_document
 from lifecycle.auth import create_token
 from lifecycle.enums import RenewalType
+from lifecycle.models import Scenario
 from lifecycle.scan.engine import scan_district
 from lifecycle.scan.jobs import district_today
 from tests import factories
@@ -39,14 +40,16 @@ schema = schemathesis.openapi.from_dict(build_document())
 
 @pytest.fixture
 def seeded(db: Session, world: factories.World) -> dict[str, str]:
-    """A district with a device, a license, a contract and their obligations, so
-    generated ids (small numbers) find records; the district IT director's token."""
+    """A district with a device, a license, a contract, their obligations and a
+    scenario, so generated ids (small numbers) find records; the district IT
+    director's token."""
     a = world.a.district
     factories.make_device(db, a, school_id=world.a.school.id, lifespan_months=36)
     factories.make_license(db, a, renewal_type=RenewalType.EXPRESS)
     factories.make_contract(db, a, term_start=date(2024, 9, 1))
     vendor = factories.make_vendor(db)
     factories.make_catalog_item(db, factories.make_vehicle(db, world.coop, vendor))
+    db.add(Scenario(district_id=a.id, name="Five-year laptops", settings={}))  # type: ignore[arg-type]
     db.commit()
     scan_district(db, district_id=a.id, today=district_today(a))  # type: ignore[arg-type]
     _token, secret = create_token(db, user=world.a.it, name="schemathesis")
