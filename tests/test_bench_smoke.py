@@ -7,12 +7,13 @@ keep the scripts from rotting as the models, views and scan change.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import Flask
 from sqlmodel import Session
 
-from bench import inventory, scan
+from bench import forecast, inventory, scan
 from bench.seed import SeedReport, Sizes, seed
 from lifecycle.db import get_db
 from lifecycle.enums import DeviceCategory
@@ -116,3 +117,45 @@ def test_scan_bench_with_worker_processes_scans_every_district_once(
     assert run.changed > 0 and run.seconds > 0
     again = scan.scan_all(app, ids, TODAY, "again", workers=2)
     assert again.changed == 0 and again.sent == 0
+
+
+def test_forecast_bench_times_every_case_and_says_where_the_time_goes(
+    app: Flask,
+) -> None:
+    report = _seed(app)
+    forecast.ensure_scanned(app, report, log=lambda _message: None)
+
+    cases = forecast.run(
+        app,
+        report,
+        repeat=2,
+        warmup=1,
+        coop_repeat=1,
+        breakdown_repeat=1,
+        log=lambda _message: None,
+    )
+
+    assert [c.name for c in cases] == [
+        "big baseline",
+        "big scenario",
+        "average baseline",
+        "cooperative",
+    ]
+    assert all(len(c.app.seconds) == len(c.baseline.seconds) for c in cases)
+    assert [len(c.app.seconds) for c in cases] == [2, 2, 2, 1]
+    big, scenario, average, coop = cases
+    assert big.outcome is not None and big.outcome.lines > 0
+    # the scenario caps two of the baseline's years at 70 % of their totals
+    assert len(scenario.settings.caps) == 2
+    for fy, cap in scenario.settings.caps.items():
+        expected = big.outcome.by_year[fy] * Decimal("0.70")
+        assert cap == expected.quantize(Decimal("0.01"))
+    # the cooperative's forecast has the lines of every district's
+    assert coop.outcome is not None and average.outcome is not None
+    assert coop.outcome.lines >= big.outcome.lines + average.outcome.lines
+    for case in cases:
+        assert case.breakdown is not None
+        text = case.breakdown.format(case.name)
+        assert "inputs.load" in text and "pure forecast" in text
+    assert "big scenario" in forecast.format_cases(cases)
+    assert "caps FY" in forecast.format_results(cases)
