@@ -33,8 +33,13 @@ def _dec(value: Amount, what: str = "amount") -> Decimal:
     return result
 
 
+_WIDE = _wide()
+
+
 def to_cents(value: Amount) -> Decimal:
     """Round an amount half-up to the cent: 0.125 → 0.13, 2.675 → 2.68."""
+    if isinstance(value, Decimal) and value.is_finite():  # the common case, fast
+        return value.quantize(CENT, rounding=ROUND_HALF_UP, context=_WIDE)
     with localcontext(_wide()):
         return _dec(value).quantize(CENT, rounding=ROUND_HALF_UP)
 

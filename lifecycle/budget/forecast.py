@@ -190,22 +190,20 @@ class Plan:
     policy_lifespans: Mapping[str, int] = field(default_factory=dict)
     items: Mapping[int, Item] = field(default_factory=dict)
     erate: Erate | None = None
+    # computed once (read for every line): the current and the last fiscal year
+    current_fy: int = field(init=False)
+    last_fy: int = field(init=False)
 
     def __post_init__(self) -> None:
         if not 1 <= self.years <= MAX_YEARS:
             raise ValueError(f"years must be 1–{MAX_YEARS}, got {self.years}")
-
-    @property
-    def current_fy(self) -> int:
-        return fiscal_year(self.today, self.start_month)
+        current = fiscal_year(self.today, self.start_month)
+        object.__setattr__(self, "current_fy", current)
+        object.__setattr__(self, "last_fy", current + self.years - 1)
 
     @property
     def fiscal_years(self) -> list[int]:
         return [self.current_fy + k for k in range(self.years)]
-
-    @property
-    def last_fy(self) -> int:
-        return self.current_fy + self.years - 1
 
     def fy_of(self, day: date) -> int:
         """The FY a cost falls in: its date's, or the current one when overdue."""

@@ -178,7 +178,9 @@ def cell() -> Response:
     fy = _int_arg(request.args, "fy")
     index = _int_arg(request.args, "series") or 0
     kind = request.args.get("cell_kind", "")
-    if fy is None or fy not in budget.baseline.forecast.fiscal_years:
+    if fy is None:  # no year named: this fiscal year's detail
+        fy = budget.baseline.forecast.fiscal_years[0]
+    if fy not in budget.baseline.forecast.fiscal_years:
         raise ValidationFailed({"fy": "must be a fiscal year of the forecast"})
     if kind and kind not in KINDS:
         raise ValidationFailed({"cell_kind": "must be refresh, license or contract"})

@@ -207,17 +207,20 @@ EXPORTS = [
     "/licenses/export.csv",
     "/contracts/export.csv",
     "/schools/export.csv",
+    "/budget/lines.csv",
 ]
+WORKBOOKS = ["/budget/export.xlsx"]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@pytest.mark.parametrize("url", EXPORTS)
-def test_every_csv_export_is_no_store(client, world, url):
+@pytest.mark.parametrize("url", EXPORTS + WORKBOOKS)
+def test_every_export_is_no_store(client, world, url):
     sign_in(client, world.a.it)
 
     response = client.get(url)
 
     assert response.status_code == 200
-    assert response.mimetype == "text/csv"
+    assert response.mimetype == ("text/csv" if url.endswith(".csv") else XLSX)
     assert response.headers["Cache-Control"] == "no-store"
 
 
@@ -239,10 +242,10 @@ def test_the_list_of_exports_and_feeds_above_is_complete(app):
     downloads = {
         rule.rule
         for rule in app.url_map.iter_rules()
-        if rule.rule.endswith((".csv", ".ics"))
+        if rule.rule.endswith((".csv", ".ics", ".xlsx"))
     }
 
-    assert downloads == {*EXPORTS, "/calendar/<token>.ics"}
+    assert downloads == {*EXPORTS, *WORKBOOKS, "/calendar/<token>.ics"}
 
 
 def test_static_files_may_be_cached(client):

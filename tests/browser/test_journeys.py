@@ -267,7 +267,7 @@ def test_every_page_without_parameters_loads_cleanly(
             if "GET" in (rule.methods or ())
             and not rule.arguments
             and not rule.rule.startswith(("/api/", "/static/"))
-            and not rule.rule.endswith((".csv", ".json"))  # downloads and data
+            and not rule.rule.endswith((".csv", ".xlsx", ".json"))  # downloads, data
             and rule.rule != "/healthz"
         }
     )
