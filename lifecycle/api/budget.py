@@ -14,7 +14,15 @@ from flask import Response, jsonify
 from pydantic import BaseModel, Field
 from sqlmodel import Session, select
 
-from lifecycle.api.frame import QueryParam, body_as, dump, filters, one, operation, page
+from lifecycle.api.frame import (
+    QueryParam,
+    body_as,
+    filters,
+    one,
+    operation,
+    page,
+    stale,
+)
 from lifecycle.auth import get_user
 from lifecycle.budget import forecast as fc
 from lifecycle.budget import services
@@ -313,19 +321,6 @@ VERSION_QUERY = [
 ]
 
 
-def _stale(session: Session, scenario: Scenario, exc: Conflict) -> Conflict:
-    """The 409 with the scenario as it is now, as the API shows it."""
-    session.rollback()
-    session.refresh(scenario)
-    return Conflict(
-        exc.message,
-        extra={
-            "current_version": scenario.version,
-            "current": dump(ScenarioRead, scenario),
-        },
-    )
-
-
 @operation(
     "/scenarios",
     "GET",
@@ -388,7 +383,7 @@ def patch_scenario(scenario_id: int) -> Response:
     try:
         services.update_scenario(session, user, scenario, data)
     except Conflict as exc:
-        raise _stale(session, scenario, exc) from exc
+        raise stale(session, scenario, ScenarioRead, exc) from exc
     session.commit()
     return one(ScenarioRead, scenario)
 
@@ -410,6 +405,6 @@ def delete_scenario(scenario_id: int) -> Response:
     try:
         services.delete_scenario(session, user, scenario, version)
     except Conflict as exc:
-        raise _stale(session, scenario, exc) from exc
+        raise stale(session, scenario, ScenarioRead, exc) from exc
     session.commit()
     return Response(status=204)

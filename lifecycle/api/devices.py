@@ -18,13 +18,13 @@ from lifecycle.api.frame import (
     QueryParam,
     apply_filters,
     date_range,
-    dump,
     filters,
     items_page,
     json_body,
     one,
     operation,
     read_only_fields,
+    stale,
 )
 from lifecycle.auth import get_user
 from lifecycle.db import get_session
@@ -160,15 +160,7 @@ def patch_device(device_id: int) -> Response:
     try:
         services.update_device(session, user=user, device=device, data=data)
     except Conflict as exc:
-        session.rollback()
-        session.refresh(device)
-        raise Conflict(
-            exc.message,
-            extra={
-                "current_version": device.version,
-                "current": dump(DeviceResource, device),
-            },
-        ) from exc
+        raise stale(session, device, DeviceResource, exc) from exc
     session.commit()
     return one(DeviceResource, device)
 

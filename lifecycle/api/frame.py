@@ -15,7 +15,7 @@ from sqlalchemy.sql import Select
 from sqlmodel import Session, col
 
 from lifecycle.bounds import parse_day, parse_int
-from lifecycle.web.errors import ValidationFailed
+from lifecycle.web.errors import Conflict, ValidationFailed
 from lifecycle.web.forms import validate
 from lifecycle.web.listing import BEFORE_MEANS, FROM_MEANS, RANGE_BEFORE, RANGE_FROM
 from lifecycle.web.paging import id_page, parse_limit
@@ -176,6 +176,18 @@ def dump(model: type[BaseModel], obj: Any, **extra: Any) -> dict[str, Any]:
     data = model.model_validate(obj, from_attributes=True).model_dump(mode="json")
     data.update(extra)
     return data
+
+
+def stale(
+    session: Session, obj: Any, resource: type[BaseModel], exc: Conflict
+) -> Conflict:
+    """A write's 409 with the record as it is now, as the API shows it (`resource`)."""
+    session.rollback()
+    session.refresh(obj)
+    return Conflict(
+        exc.message,
+        extra={"current_version": obj.version, "current": dump(resource, obj)},
+    )
 
 
 def one(model: type[BaseModel], obj: Any, status: int = 200) -> Response:
