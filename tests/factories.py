@@ -14,6 +14,7 @@ from lifecycle.auth import hash_password
 from lifecycle.enums import DeviceCategory, ItemKind, RenewalType, Role
 from lifecycle.models import (
     CatalogItem,
+    CategoryPolicy,
     ContractVehicle,
     Cooperative,
     Device,
@@ -179,6 +180,36 @@ def make_contract(session: Session, district: District, **kw: Any) -> ServiceCon
     }
     values.update(kw)
     return _save(session, ServiceContract(**values))
+
+
+def make_chromebook_cohort(
+    session: Session,
+    district: District,
+    cooperative: Cooperative,
+    bought: list[date],
+    **device_kw: Any,
+) -> CatalogItem:
+    """Chromebooks of `district` bought on the given dates, under a 48-month refresh
+    policy whose replacement item lists at 300.00 with a 100-unit tier at 280.00;
+    returns that item. Not committed."""
+    vehicle = make_vehicle(session, cooperative, make_vendor(session))
+    item = make_catalog_item(
+        session,
+        vehicle,
+        list_price=Decimal("300.00"),
+        tiers=[(1, "300.00"), (100, "280.00")],
+    )
+    session.add(
+        CategoryPolicy(
+            district_id=district.id,
+            category=DeviceCategory.CHROMEBOOK,
+            lifespan_months=48,
+            replacement_item_id=item.id,
+        )
+    )
+    for day in bought:
+        make_device(session, district, purchase_date=day, **device_kw)
+    return item
 
 
 @dataclass

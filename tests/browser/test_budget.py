@@ -20,8 +20,6 @@ from playwright.sync_api import Page, expect
 from sqlmodel import Session
 
 from lifecycle.budget.fiscal import fiscal_year
-from lifecycle.enums import DeviceCategory
-from lifecycle.models import CategoryPolicy
 from lifecycle.scan.engine import scan_district
 from tests import factories
 from tests.factories import World
@@ -36,27 +34,10 @@ def chromebooks(db: Session, world: World) -> tuple[date, int]:
     replaced by an item with a 100-unit tier at 280.00); returns the due date and FY."""
     district = world.a.district
     today = today_of(db, district)
-    vendor = factories.make_vendor(db)
-    vehicle = factories.make_vehicle(db, world.coop, vendor)
-    item = factories.make_catalog_item(
-        db,
-        vehicle,
-        list_price=Decimal("300.00"),
-        tiers=[(1, "300.00"), (100, "280.00")],
-    )
-    db.add(
-        CategoryPolicy(
-            district_id=district.id,
-            category=DeviceCategory.CHROMEBOOK,
-            lifespan_months=48,
-            replacement_item_id=item.id,
-        )
-    )
     bought = today + relativedelta(months=3) - relativedelta(months=48)
-    for _ in range(120):
-        factories.make_device(
-            db, district, purchase_date=bought, school_id=world.a.school.id
-        )
+    factories.make_chromebook_cohort(
+        db, district, world.coop, [bought] * 120, school_id=world.a.school.id
+    )
     db.commit()
     scan_district(db, district_id=district.id, today=today)  # type: ignore[arg-type]
     db.commit()

@@ -9,8 +9,7 @@ from decimal import Decimal as D
 import pytest
 from sqlmodel import Session
 
-from lifecycle.enums import DeviceCategory, RenewalType
-from lifecycle.models import CategoryPolicy
+from lifecycle.enums import RenewalType
 from lifecycle.scan.jobs import run_scan
 from tests import factories
 from tests.factories import World
@@ -24,24 +23,11 @@ def stocked(db: Session, world: World) -> World:
     100-unit tier), one express license and one tacit contract, scanned today."""
     district = world.a.district
     assert district.id is not None and world.b.district.id is not None
-    vendor = factories.make_vendor(db)
-    vehicle = factories.make_vehicle(db, world.coop, vendor)
-    item = factories.make_catalog_item(
-        db, vehicle, list_price=D("300.00"), tiers=[(1, "300.00"), (100, "280.00")]
-    )
-    db.add(
-        CategoryPolicy(
-            district_id=district.id,
-            category=DeviceCategory.CHROMEBOOK,
-            lifespan_months=48,
-            replacement_item_id=item.id,
-        )
-    )
-    for k in range(120):
-        factories.make_device(
-            db, district, purchase_date=date(2023, 3, 1 + k % 20),
-            school_id=world.a.school.id,
-        )  # fmt: skip
+    factories.make_chromebook_cohort(
+        db, district, world.coop,
+        [date(2023, 3, 1 + k % 20) for k in range(120)],
+        school_id=world.a.school.id,
+    )  # fmt: skip
     factories.make_license(
         db, district, seats=500, seats_used=420, price_per_seat=D("4.00"),
         term_start=date(2026, 8, 1), renewal_type=RenewalType.EXPRESS,
