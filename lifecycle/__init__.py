@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None, **config: Any) -> Flask:
     from lifecycle.home.views import bp as home_bp
     from lifecycle.inventory.views import bp as devices_bp
     from lifecycle.notices.views import bp as notifications_bp
+    from lifecycle.org.districts.views import bp as districts_bp
     from lifecycle.org.policy.views import bp as policy_bp
     from lifecycle.org.schools.views import bp as schools_bp
     from lifecycle.org.vendors.views import bp as vendors_bp
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None, **config: Any) -> Flask:
     app.register_blueprint(contracts_bp)
     app.register_blueprint(schools_bp)
     app.register_blueprint(vendors_bp)
+    app.register_blueprint(districts_bp)
     app.register_blueprint(policy_bp)
     app.register_blueprint(catalog_bp)
     app.register_blueprint(renewals_bp)

@@ -271,3 +271,9 @@ def among(column: Any, values: Iterable[str]) -> sa.ColumnElement[bool]:
             raise ValueError(f"not a plain constant: {text!r}")
         literals.append(sa.literal_column(f"'{text}'", sa.String()))
     return column.in_(literals)  # type: ignore[no-any-return]
+
+
+def in_cents(column: Any) -> sa.ColumnElement[int]:
+    """A money column as whole cents, so SUM adds exactly on SQLite too (its NUMERIC
+    sums are floating point); divide the total by 100 as a Decimal."""
+    return sa.cast(sa.func.round(column * 100), sa.Integer)

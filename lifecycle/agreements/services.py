@@ -50,6 +50,7 @@ TERM_RULES = (
 def agreement_filters(m: type[Agreement]) -> list[Filter]:
     """The filters licenses and contracts share."""
     return [
+        Filter("district_id", "District", int, column=col(m.district_id)),
         Filter("vendor_id", "Vendor", int, column=col(m.vendor_id)),
         Filter("vehicle_id", "Contract vehicle", int, column=col(m.vehicle_id)),
         Filter("funding_source", "Funding source", str, column=col(m.funding_source)),

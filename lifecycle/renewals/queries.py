@@ -30,6 +30,7 @@ from lifecycle.models import (
 from lifecycle.renewals import timeline
 from lifecycle.scan.jobs import district_today
 from lifecycle.scan.obligations import OPEN_STATES
+from lifecycle.sqlfuncs import in_cents
 from lifecycle.tenancy import district_filter, scoped
 from lifecycle.web.listing import (
     AnySelect,
@@ -210,7 +211,7 @@ def stats(session: Session, user: User, today: date) -> Stats:
     """The numbers at the top of the page, in one query over the open obligations."""
     decide = col(Obligation.decide_by)
     soon = sa.and_(decide >= today, decide <= today + timedelta(days=30))
-    cents = sa.cast(sa.func.round(col(Obligation.estimated_cost) * 100), sa.Integer)
+    cents = in_cents(col(Obligation.estimated_cost))
     stmt = scoped(
         sa.select(
             sa.func.count(),
@@ -249,7 +250,7 @@ def chart(
         - 1
     )
     bucket = sa.case((due < first, timeline.month_index(first)), else_=month_key)
-    cents = sa.cast(sa.func.round(col(Obligation.estimated_cost) * 100), sa.Integer)
+    cents = in_cents(col(Obligation.estimated_cost))
     stmt = (
         sa.select(
             bucket.label("month"),

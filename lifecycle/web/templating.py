@@ -122,6 +122,7 @@ NAV: list[NavItem] = [
     NavItem("Schools", "schools.index", DISTRICT, "/schools"),
     NavItem("Catalog", "catalog.index", tuple(Role), "/catalog"),
     NavItem("Vendors", "vendors.vendor_index", COOP, "/vendors"),
+    NavItem("Districts", "districts.index", (Role.COOP_STAFF,), "/districts"),
     NavItem("Policy", "policy.policy_home", (Role.DISTRICT_IT,), "/policy"),
     NavItem("Users", "admin.users", (Role.ADMIN,), "/admin/users"),
     NavItem("Districts", "admin.districts", (Role.ADMIN,), "/admin/districts"),
