@@ -16,6 +16,7 @@ from sqlmodel import select
 from lifecycle.db import get_db
 from lifecycle.enums import JobState
 from lifecycle.models import JobRecord
+from lifecycle.scan.jobs import SCAN, scan_message
 from lifecycle.work import queue as background
 from lifecycle.work.queue import EmbeddedWorker, drain, get_queue, get_redis, start_job
 from lifecycle.work.runner import HANDLERS, JobFailed, handler
@@ -218,3 +219,35 @@ def test_delayed_jobs_wait_for_their_time(app):
     time.sleep(1.1)
     drain(app)
     assert record(app, rec.id).state == JobState.FINISHED
+
+
+def test_a_finished_scan_says_what_changed_and_leads_back(client, world, db):
+    db.add(
+        JobRecord(
+            kind=SCAN,
+            user_id=world.a.it.id,
+            district_id=world.a.district.id,
+            state=JobState.FINISHED,
+            message=scan_message({"obligations_written": 1200, "reminders_sent": 1}),
+            result={"message": "x", "district_id": world.a.district.id, "rows": 1200},
+        )
+    )
+    db.commit()
+    job = db.exec(select(JobRecord)).one()
+    login(client, world.a.it.email)
+
+    body = client.get(f"/jobs/{job.id}").get_data(as_text=True)
+
+    assert (
+        "Scan finished: 1,200 obligations created or updated, 1 reminder sent." in body
+    )
+    assert 'data-testid="job-back">Back to renewals' in body
+    assert "<summary>All figures</summary>" in body and "<dd>1,200</dd>" in body
+    assert "District id" not in body
+
+
+def test_a_scan_that_changed_nothing_says_so():
+    assert scan_message({}) == "Scan finished: everything was already up to date."
+    assert scan_message({"obligations_closed": 2, "devices_refreshed": 1}) == (
+        "Scan finished: 2 obligations closed, 1 device with a new refresh date."
+    )

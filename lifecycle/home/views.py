@@ -15,7 +15,7 @@ from lifecycle.enums import JobState, Role
 from lifecycle.home import services
 from lifecycle.web.htmx import STOP_POLLING, is_fragment, render
 from lifecycle.work.queue import redis_ok
-from lifecycle.work.runner import LABELS
+from lifecycle.work.runner import BACK, LABELS
 
 bp = Blueprint("home", __name__)
 
@@ -48,6 +48,7 @@ def job(job_id: int) -> Response:
         job=record,
         done=done,
         labels=LABELS,
+        back=BACK.get(record.kind),
     )
 
 

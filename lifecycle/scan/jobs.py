@@ -52,7 +52,7 @@ def scan_and_remind(session: Session, district_id: int) -> dict[str, Any]:
     return {**result.summary(), **reminders.summary()}
 
 
-@handler(SCAN, "Lifecycle scan")
+@handler(SCAN, "Lifecycle scan", back=("renewals.index", "Back to renewals"))
 def scan_job(session: Session, record: JobRecord, progress: Progress) -> dict[str, Any]:
     """A scan someone started: one district, or every district with progress."""
     if record.district_id is not None:
@@ -73,14 +73,27 @@ def scan_job(session: Session, record: JobRecord, progress: Progress) -> dict[st
             if key != "district_id":
                 totals[key] = totals.get(key, 0) + int(value)
         progress(int(done * 100 / len(ids)), f"Scanned {done} of {len(ids)} districts…")
-    written = totals.get("obligations_written", 0)
-    closed = totals.get("obligations_closed", 0)
-    message = (
-        f"Scan finished: {written} obligations created or updated, {closed} closed."
-    )
-    if totals.get("reminders_sent"):
-        message += f" {totals['reminders_sent']} reminders sent."
+    message = scan_message(totals)
     return {"message": message, "districts": len(ids), **totals}
+
+
+def scan_message(totals: dict[str, int]) -> str:
+    """What a scan changed, in words."""
+    said = [
+        (totals.get("obligations_written", 0), "obligation created or updated",
+         "obligations created or updated"),
+        (totals.get("obligations_closed", 0), "obligation closed", "obligations closed"),
+        (totals.get("devices_refreshed", 0), "device with a new refresh date",
+         "devices with a new refresh date"),
+        (totals.get("terms_renewed", 0), "agreement moved into its next term",
+         "agreements moved into their next term"),
+        (totals.get("terms_lapsed", 0), "agreement lapsed", "agreements lapsed"),
+        (totals.get("reminders_sent", 0), "reminder sent", "reminders sent"),
+    ]  # fmt: skip
+    parts = [f"{n:,} {one if n == 1 else many}" for n, one, many in said if n]
+    if not parts:
+        return "Scan finished: everything was already up to date."
+    return "Scan finished: " + ", ".join(parts) + "."
 
 
 def start_scan(session: Session, *, user: User, district_id: int | None) -> JobRecord:

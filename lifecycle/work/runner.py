@@ -20,14 +20,21 @@ Progress = Callable[[int, str], None]
 Handler = Callable[[Session, JobRecord, Progress], dict[str, Any]]
 HANDLERS: dict[str, Handler] = {}
 LABELS: dict[str, str] = {}
+# Where the job page sends its reader when the job is done: (endpoint, link text).
+BACK: dict[str, tuple[str, str]] = {}
 
 
-def handler(kind: str, label: str) -> Callable[[Handler], Handler]:
-    """Register the function that performs jobs of `kind`."""
+def handler(
+    kind: str, label: str, *, back: tuple[str, str] | None = None
+) -> Callable[[Handler], Handler]:
+    """Register the function that performs jobs of `kind`, its name on the job page and
+    the page it leads back to when done."""
 
     def decorator(func: Handler) -> Handler:
         HANDLERS[kind] = func
         LABELS[kind] = label
+        if back is not None:
+            BACK[kind] = back
         return func
 
     return decorator

@@ -480,8 +480,9 @@ def test_run_scan_now_shows_the_job_until_it_finishes(
 
     expect(state).to_have_text("Finished")
     expect(
-        page.get_by_text(re.compile(r"^Scan finished: [1-9]\d* obligations"))
+        page.get_by_text(re.compile(r"^Scan finished: [1-9][\d,]* obligations?"))
     ).to_be_visible()
+    expect(page.get_by_role("link", name="Back to renewals")).to_be_visible()
     expect(page.get_by_role("progressbar", name="Progress")).to_have_attribute(
         "value", "100"
     )

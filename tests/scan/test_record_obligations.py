@@ -53,7 +53,11 @@ def test_a_record_the_scan_has_not_seen_says_what_happens(client, db, world):
     sign_in(client, world.a.it)
     panel = _panel(client.get(f"/devices/{device.id}").get_data(as_text=True))
     assert "<table" not in panel
-    assert "lifecycle scan" in panel
+    assert "lifecycle scan" in panel and "Run scan now" in panel
+    # a viewer cannot run the scan, so is not told to
+    sign_in(client, world.a.viewer)
+    panel = _panel(client.get(f"/devices/{device.id}").get_data(as_text=True))
+    assert "lifecycle scan" in panel and "Run scan now" not in panel
 
 
 def test_only_the_records_own_obligations_show(client, db, world, arranged):
