@@ -78,7 +78,13 @@ def _user_form(
 @bp.get("/users/new")
 @admin_only
 def new_user() -> Response:
-    return _user_form(values={"password": services.temporary_password()})
+    # the least privileged role until the administrator picks another
+    return _user_form(
+        values={
+            "password": services.temporary_password(),
+            "role": Role.DISTRICT_VIEWER.value,
+        }
+    )
 
 
 @bp.post("/users")

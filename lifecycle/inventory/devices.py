@@ -64,11 +64,32 @@ def _search(q: str) -> sa.ColumnElement[bool]:
     return SEARCH_TEXT.ilike(contains(q), escape="\\")
 
 
+# Devices gone from the district (lost or retired) are kept for their history; the list
+# shows the others unless asked (docs/rules.md#records-and-vocabularies).
+GONE = (DeviceStatus.LOST, DeviceStatus.RETIRED)
+STATUS_CHOICES = ("active", "all")
+
+
+def _status_is(value: str) -> sa.ColumnElement[bool]:
+    if value == "all":
+        return sa.true()
+    if value == "active":
+        return col(Device.status).not_in(GONE)
+    return col(Device.status) == DeviceStatus(value)
+
+
 SPEC = ListSpec(
     filters=[
         Filter("school_id", "School", int, column=col(Device.school_id)),
         Filter("category", "Category", DeviceCategory, column=col(Device.category)),
-        Filter("status", "Status", DeviceStatus, column=col(Device.status)),
+        Filter(
+            "status",
+            "Status",
+            str,
+            where=_status_is,
+            choices=(*(s.value for s in DeviceStatus), *STATUS_CHOICES),
+            default="active",
+        ),
         Filter("vehicle_id", "Contract vehicle", int, column=col(Device.vehicle_id)),
         Filter(
             "catalog_item_id", "Catalog item", int, column=col(Device.catalog_item_id)

@@ -14,7 +14,7 @@ from lifecycle.inventory import devices as services
 from lifecycle.inventory.bulk import bulk_update
 from lifecycle.inventory.options import district_choices, options
 from lifecycle.models import Device, DeviceCreate, DeviceUpdate, User
-from lifecycle.renewals.queries import obligations_of
+from lifecycle.renewals.queries import obligations_of, today_of
 from lifecycle.tenancy import get_scoped
 from lifecycle.web.edit import (
     done,
@@ -91,6 +91,7 @@ def index() -> Response:
         labels=FILTER_LABELS,
         can_edit=can_edit(user),
         cross_district=cross_district,
+        today=today_of(session, user),
         **_choices(),
     )
 

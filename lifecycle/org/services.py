@@ -326,10 +326,12 @@ def _vendor_search(q: str) -> sa.ColumnElement[bool]:
     )
 
 
+VENDOR_NAME_KEY = func.lower(col(Vendor.name))
 VENDOR_SPEC = ListSpec(
     filters=[],
     sorts=[
-        SortKey("name", "Name", col(Vendor.name)),
+        # case-insensitive: "dell" among "Dell" and "Apple", not after "Zoom"
+        SortKey("name", "Name", VENDOR_NAME_KEY, value_of=lambda row: row.name_key),
         SortKey("website", "Website", col(Vendor.website)),
     ],
     default_sort="name",
@@ -348,7 +350,9 @@ def vendor_list_stmt() -> AnySelect:
         .scalar_subquery()
     )
     # select_from keeps the FROM when the list's count drops the columns
-    return sa.select(Vendor, vehicles.label("vehicles")).select_from(Vendor)
+    return sa.select(
+        Vendor, vehicles.label("vehicles"), VENDOR_NAME_KEY.label("name_key")
+    ).select_from(Vendor)
 
 
 def get_vendor(session: Session, vendor_id: int) -> Vendor:

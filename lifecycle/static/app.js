@@ -54,3 +54,13 @@ document.addEventListener("click", function (evt) {
   var t = evt.target;
   if (t && t.closest && t.closest("[data-print]")) window.print();
 });
+
+// A click-to-edit save moved the record's version on (HX-Trigger "lifecycle:version"):
+// the page's other forms for that record (renew, cancel, retire…) carry it too, so
+// they are not refused as stale.
+document.body.addEventListener("lifecycle:version", function (evt) {
+  var d = evt.detail || {};
+  document.querySelectorAll("input[data-version-of]").forEach(function (input) {
+    if (input.dataset.versionOf === d.of) input.value = String(d.version);
+  });
+});

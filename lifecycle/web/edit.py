@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -14,6 +15,7 @@ from lifecycle.db import get_session
 from lifecycle.web.errors import Conflict, NotFound, ValidationFailed
 from lifecycle.web.forms import refuse_unknown
 from lifecycle.web.htmx import is_fragment, redirect_to
+from lifecycle.web.records import record_key
 
 T = TypeVar("T")
 # A form page: (record or None, values, *, errors=, status=, conflict=) -> Response.
@@ -128,4 +130,10 @@ def save_field(
     session.commit()
     if page_url is not None and not is_fragment():
         return redirect_to(page_url)
-    return show(obj, name, editing=False)
+    response = show(obj, name, editing=False)
+    # the page's other forms for this record carry the version it had: move them on
+    version = obj.version  # type: ignore[attr-defined]  # every edited record is Versioned
+    response.headers["HX-Trigger"] = json.dumps(
+        {"lifecycle:version": {"of": record_key(obj), "version": version}}
+    )
+    return response

@@ -42,9 +42,16 @@ class Filter:
     kind: type = str  # str | int | date | Decimal | an Enum class
     where: Callable[[Any], ColumnElement[bool]] | None = None
     column: Any = None  # for plain equality filters
+    choices: tuple[str, ...] = ()  # the only values a text filter takes, if given
+    # the value in force when the request names none (not shown as a chosen filter)
+    default: str | None = None
 
     def parse(self, raw: str) -> Any:
         raw = raw.strip()
+        if self.choices and raw not in self.choices:
+            raise ValidationFailed(
+                {self.name: "must be one of: " + ", ".join(self.choices)}
+            )
         try:
             if self.kind is int:
                 return parse_int(raw)
@@ -102,6 +109,9 @@ class SortKey:
     label: str
     column: Any
     nullable: bool = False
+    # the sort value of a result row, when it is not an attribute of the row's first
+    # entity (an expression such as lower(name), selected into the row)
+    value_of: Callable[[Any], Any] | None = None
 
 
 @dataclass
@@ -163,6 +173,8 @@ def parse_query(spec: ListSpec, args: Mapping[str, str]) -> ListQuery:
     for flt in spec.filters:
         text = (args.get(flt.name) or "").strip()
         if not text:
+            if flt.default is not None:
+                values[flt.name] = flt.parse(flt.default)
             continue
         raw[flt.name] = text
         try:
@@ -340,6 +352,8 @@ def page(
 def _default_row_key(key: SortKey) -> Callable[[Any], tuple[Any, int]]:
     def row_key(row: Any) -> tuple[Any, int]:
         obj = row[0]
+        if key.value_of is not None:
+            return key.value_of(row), obj.id
         return getattr(obj, key.column.key), obj.id
 
     return row_key

@@ -56,6 +56,13 @@ def _stale(obj: Any, fields: tuple[str, ...]) -> NoReturn:
     )
 
 
+def record_key(obj: Any) -> str:
+    """A record's name on its page ("licenses-12"): the forms that act on the whole
+    record mark their version input with it, so a save elsewhere on the page can move
+    them on (app.js, on the `lifecycle:version` event save_field sends)."""
+    return f"{type(obj).__tablename__}-{obj.id}"
+
+
 def history(
     session: Session, *, entity_type: str, entity_id: int, limit: int = 50
 ) -> list[AuditEvent]:

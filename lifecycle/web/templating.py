@@ -14,6 +14,12 @@ from markupsafe import Markup
 from lifecycle.accounts.passwords import MIN_LENGTH
 from lifecycle.enums import Role
 from lifecycle.money import to_cents
+from lifecycle.web.records import record_key
+
+
+def num(value: int | None) -> str:
+    """A count with thousands separators: 3767 → "3,767"."""
+    return "—" if value is None else f"{value:,}"
 
 
 def money(value: Decimal | int | str | None, *, cents: bool = True) -> str:
@@ -166,6 +172,8 @@ def _header_context() -> dict[str, Any]:
 
 def init_app(app: Flask) -> None:
     app.context_processor(_header_context)
+    app.jinja_env.filters["num"] = num
+    app.jinja_env.filters["record_key"] = record_key
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["money_short"] = money_short
     app.jinja_env.filters["date"] = fmt_date

@@ -78,6 +78,12 @@ def test_the_new_user_form_suggests_a_random_first_password(admin):
     assert suggested[0] != suggested[1]
 
 
+def test_the_new_user_form_starts_at_the_least_privileged_role(admin):
+    page = _form(admin.get("/admin/users/new"))
+    selected = re.findall(r'<option value="([a-z_]+)" selected>', page)
+    assert selected == ["district_viewer"]
+
+
 def test_a_district_role_without_a_district_is_refused_in_the_form(admin, db):
     response = admin.post(
         "/admin/users",

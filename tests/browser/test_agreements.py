@@ -311,6 +311,37 @@ def test_record_an_express_renewal_from_the_license_page(
     )
 
 
+def test_after_an_inline_save_the_page_renews_without_a_conflict(
+    page: Page, db: Session, world: World, agreements: Agreements
+) -> None:
+    """The inline save moved the license's version on; the header's renew form carries
+    the new one (it used to keep the old one and answer 409)."""
+    lic = agreements.reading
+    accept_dialogs(page)
+    sign_in(page, world.a.it.email)
+    page.goto(f"/licenses/{lic.id}")
+    page.get_by_role("link", name="Edit seats owned").click()
+    page.get_by_role("spinbutton", name="Seats owned").fill("120")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_test_id("value-seats")).to_have_text("120")
+
+    page.get_by_role("button", name="Record a renewal").click()
+
+    expect(page.get_by_role("status").filter(has_text="renewed")).to_have_text(
+        "Reading Suite is renewed for term 2."
+    )
+    db.expire_all()
+    saved = db.get(License, lic.id)
+    assert saved is not None and saved.seats == 120
+    renewed = db.exec(
+        select(TermRecord).where(
+            col(TermRecord.subject_type) == "license",
+            col(TermRecord.subject_id) == lic.id,
+        )
+    ).one()
+    assert (renewed.term_number, renewed.seats) == (2, 120)
+
+
 # --- contract coverage -----------------------------------------------------------------
 
 

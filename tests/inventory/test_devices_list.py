@@ -487,3 +487,30 @@ def test_a_district_user_cannot_list_another_district_by_filter(it, db, world):
 
     assert row_ids(page) == []
     assert "BRAVO-1" not in text(page) and "BRAVO-1" not in text(export)
+
+
+def test_the_list_shows_active_devices_unless_asked_and_marks_past_refreshes(
+    it: FlaskClient, db: Session, world: World
+) -> None:
+    old = date.today() - timedelta(days=6 * 365)
+    make_device(
+        db, world.a.district, asset_tag="IN-USE", purchase_date=old, lifespan_months=48
+    )
+    make_device(db, world.a.district, asset_tag="GONE", status=DeviceStatus.RETIRED)
+    make_device(db, world.a.district, asset_tag="MISSING", status=DeviceStatus.LOST)
+    recompute_device_refresh(db, district_id=world.a.district.id)
+    db.commit()
+
+    default = text(it.get("/devices"))
+    every = text(it.get("/devices?status=all"))
+    retired = text(it.get("/devices?status=retired"))
+    exported = text(it.get("/devices/export.csv"))
+
+    assert "IN-USE" in default and "GONE" not in default and "MISSING" not in default
+    assert 'data-testid="device-count">1 device' in default
+    assert "Showing all" in default  # the default is no chosen filter
+    assert all(tag in every for tag in ("IN-USE", "GONE", "MISSING"))
+    assert "GONE" in retired and "IN-USE" not in retired
+    assert "IN-USE" in exported and "GONE" not in exported
+    row = default[default.index("IN-USE") :].split("</tr>")[0]
+    assert 'class="past-due"' in row and ">past</span>" in row

@@ -44,7 +44,7 @@ def test_the_recorded_scan_job_sends_reminders(app, db, world):
     assert done.state == JobState.FINISHED, done.error
     assert done.result["reminders_sent"] == 1
     assert done.result["reminder_notifications"] == 2  # IT and finance
-    assert "1 reminders sent" in done.message
+    assert "1 reminder sent" in done.message
     assert [t for _, _, t in reminder_rows(db)] == [120]
     assert len(outbox(db)) == 2
 

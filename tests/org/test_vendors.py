@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlmodel import select
 
@@ -157,3 +159,23 @@ def test_the_vendor_page_lists_its_contract_vehicles(client, world, db):
 
     assert f'href="/catalog/vehicles/{vehicle.id}"' in page
     assert "R99-NET-7" in page and "Region 99" in page
+
+
+def test_vendors_sort_by_name_whatever_the_case_across_pages(app, client, world, db):
+    # byte order would put the capitals first: Banana, Dell, apple, zoom
+    for name in ["zoom Video", "apple", "Dell Technologies", "Banana Computers"]:
+        factories.make_vendor(db, name=name)
+    db.commit()
+    app.extensions["lifecycle.settings"].page_size = 3
+    sign_in(client, world.a.viewer)
+
+    first = _page(client.get("/vendors"))
+    cursor = re.search(r'href="/vendors\?cursor=([^"&]+)"', first)
+    assert cursor is not None
+    second = _page(client.get(f"/vendors?cursor={cursor.group(1)}"))
+
+    def names(page: str) -> list[str]:
+        return re.findall(r'<th scope="row"><a href="/vendors/\d+">([^<]+)</a>', page)
+
+    assert names(first) == ["apple", "Banana Computers", "Dell Technologies"]
+    assert names(second) == ["zoom Video"]
