@@ -61,87 +61,106 @@ def today_utc() -> date:
     return datetime.now(UTC).date()
 
 
-@dataclass(frozen=True, slots=True)
-class Columns:
-    """The expressions every pipeline query groups and filters on."""
-
-    vendor: Any
-    vehicle: Any
-    item: Any
-    category: Any
-
-    def group(self, name: str) -> Any:
-        return getattr(self, name)
+# Each kind of need and the record its vendor and vehicle come from when it has no
+# catalog item: refreshes none (a device without a catalog item has no vendor to bid).
+BRANCHES: tuple[tuple[ObligationKind, Any], ...] = (
+    (ObligationKind.REFRESH, None),
+    (ObligationKind.LICENSE_RENEWAL, License),
+    (ObligationKind.CONTRACT_RENEWAL, ServiceContract),
+)
 
 
-def _base(query: Query, quarters: Sequence[pivot.Quarter], today: date) -> Any:
-    """The needs in the quarters shown (overdue ones in the first), one row each, with
-    the columns the aggregates need, filters applied."""
-    lic = sa.orm.aliased(License)
-    con = sa.orm.aliased(ServiceContract)
-    item = sa.orm.aliased(CatalogItem)
-    veh = sa.orm.aliased(ContractVehicle)
+def _branch(
+    query: Query,
+    quarters: Sequence[pivot.Quarter],
+    today: date,
+    kind: ObligationKind,
+    subject: Any,
+) -> Any:
+    """One kind's needs in the quarters shown (overdue ones in the first), already
+    added up per district, item, category, quarter and own vendor and vehicle: the
+    hundreds of thousands of refreshes shrink before anything is joined to them."""
     o = Obligation
-    cols = Columns(
-        vendor=sa.func.coalesce(
-            col(veh.vendor_id), col(lic.vendor_id), col(con.vendor_id)
-        ),
-        vehicle=sa.func.coalesce(
-            col(item.vehicle_id), col(lic.vehicle_id), col(con.vehicle_id)
-        ),
-        item=col(o.catalog_item_id),
-        category=col(o.category),
-    )
     due = col(o.due_date)
     quarter = sa.case(
         *[(due < q.end, sa.literal(i)) for i, q in enumerate(quarters)], else_=None
     )
-    stmt = (
-        sa.select(
-            sa.func.coalesce(sa.cast(cols.group(query.group), sa.String), "").label(
-                "key"
-            ),
-            quarter.label("quarter"),
-            col(o.kind).label("kind"),
-            sa.case((due < today, 1), else_=0).label("overdue"),
-            col(o.quantity).label("quantity"),
-            col(o.estimated_cost).label("spend"),
-            col(o.district_id).label("district_id"),
-            col(o.catalog_item_id).label("item_id"),
-            cols.vehicle.label("vehicle_id"),
-            cols.vendor.label("vendor_id"),
-            col(o.category).label("category"),
-        )
-        .select_from(o)
-        .outerjoin(
-            lic,
-            sa.and_(col(o.subject_type) == "license", col(lic.id) == col(o.subject_id)),
-        )
-        .outerjoin(
-            con,
-            sa.and_(
-                col(o.subject_type) == "contract", col(con.id) == col(o.subject_id)
-            ),
-        )
-        .outerjoin(item, col(item.id) == col(o.catalog_item_id))
-        .outerjoin(veh, col(veh.id) == col(item.vehicle_id))
-        .where(
-            among(col(o.state), NEEDS),
-            among(col(o.kind), PRICED_KINDS),
-            due < quarters[-1].end,
-        )
+    own_vendor: Any = sa.cast(sa.null(), sa.Integer)
+    own_vehicle: Any = sa.cast(sa.null(), sa.Integer)
+    if subject is not None:
+        own_vendor, own_vehicle = col(subject.vendor_id), col(subject.vehicle_id)
+    keys: tuple[Any, ...] = (
+        col(o.district_id).label("district_id"),
+        col(o.kind).label("kind"),
+        col(o.category).label("category"),
+        col(o.catalog_item_id).label("item_id"),
+        own_vendor.label("own_vendor"),
+        own_vehicle.label("own_vehicle"),
+        quarter.label("quarter"),
+        sa.case((due < today, 1), else_=0).label("overdue"),
+    )
+    stmt = sa.select(
+        *keys,
+        sa.func.sum(col(o.quantity)).label("quantity"),
+        sa.func.sum(col(o.estimated_cost)).label("spend"),
+    ).select_from(o)
+    if subject is not None:
+        stmt = stmt.join(subject, col(subject.id) == col(o.subject_id))
+    stmt = stmt.where(
+        col(o.kind) == kind,
+        among(col(o.state), NEEDS),
+        due < quarters[-1].end,
     )
     if query.district_id is not None:
         stmt = stmt.where(col(o.district_id) == query.district_id)
     if query.category is not None:
         stmt = stmt.where(col(o.category) == query.category)
-    if query.kind is not None:
-        stmt = stmt.where(col(o.kind) == ObligationKind(query.kind))
+    return stmt.group_by(*[k.element for k in keys])
+
+
+def _base(query: Query, quarters: Sequence[pivot.Quarter], today: date) -> Any:
+    """The needs in the quarters shown, per district and group, with the columns the
+    aggregates read and every filter applied: a CTE, so a statement that reads it
+    several times scans the obligations once."""
+    branches = [
+        _branch(query, quarters, today, kind, subject)
+        for kind, subject in BRANCHES
+        if query.kind is None or query.kind == kind.value
+    ]
+    pre = sa.union_all(*branches).subquery("pre")
+    item = sa.orm.aliased(CatalogItem)
+    veh = sa.orm.aliased(ContractVehicle)
+    vendor = sa.func.coalesce(col(veh.vendor_id), pre.c.own_vendor)
+    vehicle = sa.func.coalesce(col(item.vehicle_id), pre.c.own_vehicle)
+    group = {
+        "vendor": vendor,
+        "vehicle": vehicle,
+        "item": pre.c.item_id,
+        "category": pre.c.category,
+    }[query.group]
+    stmt = (
+        sa.select(
+            sa.func.coalesce(sa.cast(group, sa.String), "").label("key"),
+            pre.c.quarter,
+            pre.c.kind,
+            pre.c.overdue,
+            pre.c.quantity,
+            pre.c.spend,
+            pre.c.district_id,
+            pre.c.item_id,
+            vehicle.label("vehicle_id"),
+            vendor.label("vendor_id"),
+            pre.c.category,
+        )
+        .select_from(pre)
+        .outerjoin(item, col(item.id) == pre.c.item_id)
+        .outerjoin(veh, col(veh.id) == col(item.vehicle_id))
+    )
     if query.vendor_id is not None:
-        stmt = stmt.where(cols.vendor == query.vendor_id)
+        stmt = stmt.where(vendor == query.vendor_id)
     if query.vehicle_id is not None:
-        stmt = stmt.where(cols.vehicle == query.vehicle_id)
-    return stmt.subquery("needs")
+        stmt = stmt.where(vehicle == query.vehicle_id)
+    return stmt.cte("needs")
 
 
 def _kind(value: Any) -> str:
@@ -159,34 +178,36 @@ class Pipeline:
 def pipeline(
     session: Session, user: User, query: Query, *, today: date | None = None
 ) -> Pipeline:
-    """The table of groups × quarters: two statements (the sums, the district counts)
-    and one for the groups' names."""
+    """The table of groups × quarters: one statement (the sums and the district
+    counts) and one for the groups' names."""
     require_reader(user)
     district = _district(session, user, query.district_id)
     today = today or today_utc()
     quarters = pivot.quarters_from(today, query.quarters)
     needs = _base(query, quarters, today)
-    sums = session.execute(
-        sa.select(
-            needs.c.key,
-            needs.c.quarter,
-            needs.c.kind,
-            needs.c.overdue,
-            sa.func.sum(needs.c.quantity),
-            sa.func.sum(needs.c.spend),
-        ).group_by(needs.c.key, needs.c.quarter, needs.c.kind, needs.c.overdue)
-    ).all()
-    facts = [
-        pivot.Fact(
-            key, int(q), _kind(kind), bool(overdue), int(qty or 0), _money(spend)
-        )
-        for key, q, kind, overdue, qty, spend in sums
-    ]
+    facts: list[pivot.Fact] = []
+    districts: dict[tuple[str | None, int | None], int] = {}
+    for part, key, q, kind, overdue, qty, spend, n in session.execute(
+        _sums_and_counts(needs)
+    ):
+        if part == "sum":
+            facts.append(
+                pivot.Fact(
+                    key,
+                    int(q),
+                    _kind(kind),
+                    bool(overdue),
+                    int(qty or 0),
+                    _money(spend),
+                )
+            )
+        else:
+            districts[(key, None if q is None else int(q))] = int(n)
     table = pivot.build(
         quarters,
         facts,
         group_labels(session, query.group, {f.key for f in facts}),
-        districts=_district_counts(session, needs),
+        districts=districts,
         sort=query.sort,
     )
     return Pipeline(query, today, table, district)
@@ -196,26 +217,38 @@ def _money(value: Any) -> Decimal:
     return Decimal(value or 0).quantize(Decimal("0.01"))
 
 
-def _district_counts(
-    session: Session, needs: Any
-) -> dict[tuple[str | None, int | None], int]:
-    """How many districts are behind each cell, row, column and the whole table (one
-    statement: counts of distinct districts cannot be added up from the cells)."""
+def _sums_and_counts(needs: Any) -> Any:
+    """One statement: the sums per group, quarter, kind and overdue ("sum" rows), and
+    how many districts are behind each cell, row, column and the whole table ("n"
+    rows: counts of distinct districts cannot be added up from the cells)."""
     n = sa.func.count(sa.distinct(needs.c.district_id))
-    no_key = sa.cast(sa.null(), sa.String)
-    no_quarter = sa.cast(sa.null(), sa.Integer)
-    union = sa.union_all(
-        sa.select(needs.c.key, needs.c.quarter, n).group_by(
-            needs.c.key, needs.c.quarter
-        ),
-        sa.select(needs.c.key, no_quarter, n).group_by(needs.c.key),
-        sa.select(no_key, needs.c.quarter, n).group_by(needs.c.quarter),
-        sa.select(no_key, no_quarter, n),
+    none_text = sa.cast(sa.null(), sa.String)
+    none_int = sa.cast(sa.null(), sa.Integer)
+    none_money = sa.cast(sa.null(), sa.Numeric(14, 2))
+    sums = sa.select(
+        sa.literal("sum").label("part"),
+        needs.c.key,
+        needs.c.quarter,
+        sa.cast(needs.c.kind, sa.String).label("kind"),
+        needs.c.overdue,
+        sa.func.sum(needs.c.quantity).label("quantity"),
+        sa.func.sum(needs.c.spend).label("spend"),
+        none_int.label("n"),
+    ).group_by(needs.c.key, needs.c.quarter, needs.c.kind, needs.c.overdue)
+
+    def counts(key: Any, quarter: Any, *group: Any) -> Any:
+        stmt = sa.select(
+            sa.literal("n"), key, quarter, none_text, none_int, none_int, none_money, n
+        )
+        return stmt.group_by(*group) if group else stmt
+
+    return sa.union_all(
+        sums,
+        counts(needs.c.key, needs.c.quarter, needs.c.key, needs.c.quarter),
+        counts(needs.c.key, none_int, needs.c.key),
+        counts(none_text, needs.c.quarter, needs.c.quarter),
+        counts(none_text, none_int),
     )
-    return {
-        (key, None if q is None else int(q)): int(count)
-        for key, q, count in session.execute(union)
-    }
 
 
 def _district(session: Session, user: User, district_id: int | None) -> District | None:
