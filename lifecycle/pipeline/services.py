@@ -213,6 +213,25 @@ def pipeline(
     return Pipeline(query, today, table, district)
 
 
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """What a pipeline request covers, without adding anything up: its day, its
+    quarters and the district it is filtered to (404 when there is no such one)."""
+
+    today: date
+    quarters: list[pivot.Quarter]
+    district: District | None
+
+
+def shown(
+    session: Session, user: User, query: Query, *, today: date | None = None
+) -> Shown:
+    require_reader(user)
+    district = _district(session, user, query.district_id)
+    today = today or today_utc()
+    return Shown(today, pivot.quarters_from(today, query.quarters), district)
+
+
 def _money(value: Any) -> Decimal:
     return Decimal(value or 0).quantize(Decimal("0.01"))
 

@@ -107,31 +107,32 @@ def cell() -> Response:
     query = params.parse(request.args, extra=("key", "quarter"))
     session = get_session()
     user = get_user()
-    found = services.pipeline(session, user, query)
-    quarter = _quarter(request.args.get("quarter", "").strip(), found.table.quarters)
+    shown = services.shown(session, user, query)
+    quarter = _quarter(request.args.get("quarter", "").strip(), shown.quarters)
     key = request.args.get("key")
-    row = next((r for r in found.table.rows if r.key == key), None)
-    label: str | None = row.label if row else None
-    if key is not None and row is None:
-        label = services.group_labels(session, query.group, {key}).get(key, key)
+    label = (
+        services.group_labels(session, query.group, {key}).get(key, key)
+        if key is not None
+        else None
+    )
     behind = services.districts_behind(
-        session, user, query, key=key, quarter=quarter, today=found.today
+        session, user, query, key=key, quarter=quarter, today=shown.today
     )
     return render(
         "pipeline/cell.html",
         "drill",
-        p=found,
+        p=shown,
         q=query,
         key=key,
         label=label,
-        quarter=found.table.quarters[quarter] if quarter is not None else None,
+        quarter=shown.quarters[quarter] if quarter is not None else None,
         behind=behind,
         groups=params.GROUPS,
     )
 
 
-def _name(query: params.Query, found: services.Pipeline, extension: str) -> str:
-    first, last = found.table.quarters[0], found.table.quarters[-1]
+def _name(shown: services.Shown, extension: str) -> str:
+    first, last = shown.quarters[0], shown.quarters[-1]
     return f"quantity-estimate-{first.key}-to-{last.key}.{extension}".lower()
 
 
@@ -141,13 +142,13 @@ def estimate_csv() -> Response:
     """The quantity estimate for a bid as CSV (the page's filters apply)."""
     query = params.parse(request.args)
     session, user = get_session(), get_user()
-    found = services.pipeline(session, user, query)
-    lines = services.bid_lines(session, user, query, today=found.today)
+    shown = services.shown(session, user, query)
+    lines = services.bid_lines(session, user, query, today=shown.today)
     return Response(
         export.bid_csv(lines),
         mimetype="text/csv",
         headers={
-            "Content-Disposition": f'attachment; filename="{_name(query, found, "csv")}"'
+            "Content-Disposition": f'attachment; filename="{_name(shown, "csv")}"'
         },
     )
 
@@ -158,13 +159,13 @@ def estimate_xlsx() -> Response:
     """The quantity estimate for a bid as a workbook (the page's filters apply)."""
     query = params.parse(request.args)
     session, user = get_session(), get_user()
-    found = services.pipeline(session, user, query)
-    lines = services.bid_lines(session, user, query, today=found.today)
-    first, last = found.table.quarters[0], found.table.quarters[-1]
+    shown = services.shown(session, user, query)
+    lines = services.bid_lines(session, user, query, today=shown.today)
+    first, last = shown.quarters[0], shown.quarters[-1]
     body = export.bid_workbook(
         lines,
         title=f"Quantity estimate, {first.label} – {last.label}",
-        today=found.today,
+        today=shown.today,
         filters=shown_filters(
             query, services.filter_options(session, user), for_vendor=True
         ),
@@ -173,6 +174,6 @@ def estimate_xlsx() -> Response:
         body,
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={
-            "Content-Disposition": f'attachment; filename="{_name(query, found, "xlsx")}"'
+            "Content-Disposition": f'attachment; filename="{_name(shown, "xlsx")}"'
         },
     )
