@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None, **config: Any) -> Flask:
     from lifecycle.org.policy.views import bp as policy_bp
     from lifecycle.org.schools.views import bp as schools_bp
     from lifecycle.org.vendors.views import bp as vendors_bp
+    from lifecycle.pipeline.views import bp as pipeline_bp
     from lifecycle.renewals.views import bp as renewals_bp
     from lifecycle.scan import jobs as _scan_jobs  # noqa: F401  (registers the scan job)
     from lifecycle.web import errors, htmx, security, templating
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None, **config: Any) -> Flask:
     app.register_blueprint(catalog_bp)
     app.register_blueprint(renewals_bp)
     app.register_blueprint(budget_bp)
+    app.register_blueprint(pipeline_bp)
     app.register_blueprint(notifications_bp)
     return app
 

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask import Flask
 from sqlmodel import Session
 
-from bench import forecast, inventory, scan
+from bench import forecast, inventory, pipeline, scan
 from bench.seed import SeedReport, Sizes, seed
 from lifecycle.db import get_db
 from lifecycle.enums import DeviceCategory
@@ -159,3 +159,19 @@ def test_forecast_bench_times_every_case_and_says_where_the_time_goes(
         assert "inputs.load" in text and "pure forecast" in text
     assert "big scenario" in forecast.format_cases(cases)
     assert "caps FY" in forecast.format_results(cases)
+
+
+def test_pipeline_bench_times_the_page_and_the_estimate(app: Flask) -> None:
+    report = _seed(app)
+    forecast.ensure_scanned(app, report, log=lambda _message: None)
+
+    cases = pipeline.run(app, report, repeat=2, warmup=1, log=lambda _message: None)
+
+    assert [c.name for c in cases] == [
+        "page by vendor",
+        "page by item",
+        "estimate (CSV)",
+    ]
+    assert all(len(c.app.seconds) == len(c.baseline.seconds) == 2 for c in cases)
+    assert all(c.size > 0 for c in cases)
+    assert "page by item" in pipeline.format_cases(cases)

@@ -11,6 +11,7 @@ from lifecycle.api import (  # noqa: F401  (importing registers the operations)
     notifications,
     obligations,
     openapi,
+    pipeline,
     resources,
     scans,
 )

@@ -53,6 +53,9 @@ class Operation:
     status: int = 200
     query: list[QueryParam] = field(default_factory=list)
     public: bool = False
+    # only some roles may call it (the others get a 403): set by `operation` from the
+    # view's require_roles
+    role_gated: bool = False
 
     @property
     def path(self) -> str:
@@ -93,6 +96,7 @@ def operation(
                 status=status,
                 query=query or [],
                 public=public,
+                role_gated=getattr(view, "allowed_roles", None) is not None,
             )
         )
         if public:

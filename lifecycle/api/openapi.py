@@ -154,6 +154,8 @@ def _operation(op: Operation, schemas: dict[str, Any]) -> dict[str, Any]:
             "in a state that allows this"
         )
         errors["403"] = "Your role may not do this"
+    if op.role_gated:
+        errors["403"] = "Your role may not do this"
     if op.public:
         errors = {}
     for code, description in errors.items():

@@ -1,0 +1,1 @@
+"""Tests for the cooperative's pipeline."""
