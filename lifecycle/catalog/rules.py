@@ -148,8 +148,16 @@ def check_tiers(
                 "a larger quantity never costs more per unit",
             )
     if errors:
-        return [], errors
+        return [], dict(sorted(errors.items(), key=_reading_order))
     return [Tier(q, p) for q, p in parsed if q is not None and p is not None], {}
+
+
+def _reading_order(item: tuple[str, str]) -> tuple[int, int]:
+    """Problems row by row, the quantity before the price, as the table reads."""
+    parts = item[0].split(".")
+    if len(parts) != 3:
+        return -1, 0
+    return int(parts[1]), 0 if parts[2] == "min_qty" else 1
 
 
 def tiers_for_editing(

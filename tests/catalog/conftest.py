@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from lifecycle.models import CatalogItem, ContractVehicle, Vendor
 from tests import factories
+from tests.api.conftest import token_for  # noqa: F401  (the API tests here use it)
 
 
 @dataclass

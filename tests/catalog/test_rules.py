@@ -166,3 +166,10 @@ def test_the_editor_opens_with_a_1_unit_row_at_list_when_the_table_lacks_it():
     assert tiers_for_editing([Tier(1, Decimal("9"))], Decimal("10")) == [
         {"min_qty": "1", "unit_price": "9.00"}
     ]
+
+
+def test_problems_are_listed_as_the_table_reads():
+    _tiers, errors = check_tiers(
+        rows(("1", "520"), ("2000", "500"), ("1500", "9.999")), list_price=LIST
+    )
+    assert list(errors) == ["tiers.2.min_qty", "tiers.2.unit_price"]
