@@ -192,9 +192,13 @@ def delete_vehicle(
 # --- items and their price tables --------------------------------------------
 
 
-def _tier_list(tiers: Sequence[Any]) -> list[dict[str, str]]:
-    """A price table as the audit trail shows it."""
-    return [{"min_qty": t.min_qty, "unit_price": f"{t.unit_price:.2f}"} for t in tiers]
+def _tier_list(tiers: Sequence[Any]) -> list[tuple[int, str]]:
+    return [(t.min_qty, f"{t.unit_price:.2f}") for t in tiers]
+
+
+def _tier_text(tiers: Sequence[Any]) -> str:
+    """A price table as the audit trail shows it: "1+ 520.00; 250+ 495.00"."""
+    return "; ".join(f"{q:,}+ {p}" for q, p in _tier_list(tiers)) or "none"
 
 
 def _stored_tiers(session: Session, item_id: int) -> list[PriceTier]:
@@ -249,7 +253,7 @@ def _tier_event(
         entity_type="catalog_item",
         entity_id=item.id,
         district_id=None,
-        changes={"tiers": [_tier_list(before), _tier_list(after)]},
+        changes={"tiers": [_tier_text(before), _tier_text(after)]},
         summary=f"{item.sku}: price tiers",
     )
 

@@ -143,9 +143,9 @@ def test_add_an_item_with_tiers_then_replace_them(client, db, world, shelf, toke
     ).all()
     assert [e.action for e in events] == ["create", "update", "update"]
     # the table as created, then as replaced: before and after each time
-    assert [[len(t) for t in e.changes["tiers"]] for e in events[1:]] == [
-        [0, 2],
-        [2, 3],
+    assert [e.changes["tiers"] for e in events[1:]] == [
+        ["none", "1+ 2100.00; 25+ 1990.00"],
+        ["1+ 2100.00; 25+ 1990.00", "1+ 2100.00; 50+ 1950.00; 200+ 1875.50"],
     ]
 
 
