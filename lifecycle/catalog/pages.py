@@ -55,7 +55,7 @@ def item_page(
     block: str | list[str] | None = None,
     status: int = 200,
     editor: TierEditor | None = None,
-    saved: bool = False,
+    saved: str = "",  # after a save: "saved", or "unchanged" (the same table)
 ) -> Response:
     """The item page, or (htmx) its `block`: terms, vehicle, the price table."""
     user = get_user()

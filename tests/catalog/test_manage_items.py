@@ -368,3 +368,16 @@ def test_kind_and_category_change_together(db, world, shelf):
     )
     db.commit()
     assert item.kind is ItemKind.SERVICE and item.category is None
+
+
+def test_saving_the_same_table_says_nothing_changed(client, db, world, shelf):
+    sign_in(client, world.coop_staff)
+    response = client.post(
+        f"/catalog/items/{shelf.item.id}/tiers",
+        data=_tier_post(1, ("1", "520.00"), ("250", "495"), ("1000", "470")),
+        headers=htmx(),
+    )
+    body = text(response)
+    assert response.status_code == 200 and 'data-testid="tiers-unchanged"' in body
+    assert 'name="version" value="1"' in body
+    assert fresh(db).get(CatalogItem, shelf.item.id).version == 1

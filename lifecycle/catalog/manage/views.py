@@ -344,7 +344,7 @@ def tiers_save(item_id: int) -> Response:
         del rows[int(op[7:]) : int(op[7:]) + 1]
         return _editor_response(TierEditor(rows, version), item_id, status=200)
     try:
-        editing.save_tiers(session, item=item, version=version, rows=rows)
+        saved = editing.save_tiers(session, item=item, version=version, rows=rows)
     except ValidationFailed as exc:
         session.rollback()
         editor = TierEditor(rows, version, errors=exc.fields)
@@ -356,10 +356,14 @@ def tiers_save(item_id: int) -> Response:
             rows, now.version, current=editing.item_tiers(session, item_id)
         )
         return _editor_response(editor, item_id, status=409)
+    changed = saved.version != version  # the same table again moves nothing
     session.commit()
     if not is_fragment():
         return done(
-            f"Price tiers of {item.name} saved.",
+            f"Price tiers of {item.name} "
+            + ("saved." if changed else "unchanged: the table was already this one."),
             url_for("catalog.item", item_id=item_id),
         )
-    return item_page(item_id, block=SAVED_BLOCKS, saved=True)
+    return item_page(
+        item_id, block=SAVED_BLOCKS, saved="saved" if changed else "unchanged"
+    )
