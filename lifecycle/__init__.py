@@ -35,6 +35,7 @@ def create_app(settings: Settings | None = None, **config: Any) -> Flask:
     from lifecycle.agreements.licenses.views import bp as licenses_bp
     from lifecycle.api import bp as api_bp
     from lifecycle.budget.views import bp as budget_bp
+    from lifecycle.catalog.manage.views import bp as catalog_manage_bp
     from lifecycle.catalog.views import bp as catalog_bp
     from lifecycle.home.views import bp as home_bp
     from lifecycle.inventory.views import bp as devices_bp
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None, **config: Any) -> Flask:
     app.register_blueprint(districts_bp)
     app.register_blueprint(policy_bp)
     app.register_blueprint(catalog_bp)
+    app.register_blueprint(catalog_manage_bp)
     app.register_blueprint(renewals_bp)
     app.register_blueprint(budget_bp)
     app.register_blueprint(pipeline_bp)

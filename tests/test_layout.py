@@ -23,6 +23,7 @@ PURE = (
     "lifecycle.budget.chart",
     "lifecycle.budget.forecast",
     "lifecycle.budget.xlsx",
+    "lifecycle.catalog.rules",
     "lifecycle.money",
     "lifecycle.pipeline.chart",
     "lifecycle.pipeline.export",

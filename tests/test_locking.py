@@ -24,9 +24,13 @@ from lifecycle.admin.services import update_user
 from lifecycle.agreements.contracts.services import update_contract
 from lifecycle.agreements.licenses.services import update_license
 from lifecycle.agreements.terms import set_cancelled
+from lifecycle.catalog.editing import save_tiers, update_vehicle
 from lifecycle.db import get_db
 from lifecycle.inventory.devices import update_device
 from lifecycle.models import (
+    CatalogItem,
+    ContractVehicle,
+    ContractVehicleUpdate,
     Device,
     DeviceUpdate,
     District,
@@ -133,6 +137,24 @@ KINDS = {
             s, user=it, school=r, data=SchoolUpdate(name=f"S{w}", version=v)
         ),
     ),
+    "vehicle": Kind(
+        ContractVehicle,
+        lambda s, r, v, w, it, admin: update_vehicle(
+            s, vehicle=r, data=ContractVehicleUpdate(title=f"Vehicle {w}", version=v)
+        ),
+    ),
+    "price table": Kind(
+        CatalogItem,
+        lambda s, r, v, w, it, admin: save_tiers(
+            s,
+            item=r,
+            version=v,
+            rows=[
+                {"min_qty": 1, "unit_price": "300.00"},
+                {"min_qty": 10 + w, "unit_price": "290.00"},
+            ],
+        ),
+    ),
     "vendor": Kind(
         Vendor,
         lambda s, r, v, w, it, admin: update_vendor(
@@ -154,6 +176,12 @@ def _arrange(db: Session, world: factories.World, kind: str) -> Any:
         "district policy": lambda: district,
         "school": lambda: world.a.school,
         "vendor": lambda: factories.make_vendor(db),
+        "vehicle": lambda: factories.make_vehicle(
+            db, world.coop, factories.make_vendor(db)
+        ),
+        "price table": lambda: factories.make_catalog_item(
+            db, factories.make_vehicle(db, world.coop, factories.make_vendor(db))
+        ),
     }[kind]()
     db.commit()
     return made

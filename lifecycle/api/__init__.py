@@ -7,6 +7,7 @@ from flask import current_app, g, request
 from lifecycle.api import (  # noqa: F401  (importing registers the operations)
     agreements,
     budget,
+    catalog,
     devices,
     notifications,
     obligations,

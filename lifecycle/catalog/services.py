@@ -13,6 +13,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
+from lifecycle.catalog import rules
+from lifecycle.catalog.rules import VehicleState, expiring_until
 from lifecycle.enums import DeviceCategory, ItemKind
 from lifecycle.models import (
     CatalogItem,
@@ -24,6 +26,7 @@ from lifecycle.models import (
     User,
     Vendor,
 )
+from lifecycle.renewals.queries import today_of
 from lifecycle.tenancy import scoped
 from lifecycle.web.errors import NotFound
 from lifecycle.web.listing import AnySelect, Filter, ListSpec, SortKey, contains
@@ -173,21 +176,43 @@ def _vehicle_search(q: str) -> sa.ColumnElement[bool]:
     )
 
 
-VEHICLE_SPEC = ListSpec(
-    filters=[
-        Filter("vendor_id", "Vendor", int, column=col(ContractVehicle.vendor_id)),
-    ],
-    sorts=[
-        SortKey("contract_number", "Contract", col(ContractVehicle.contract_number)),
-        SortKey("title", "Title", col(ContractVehicle.title)),
-        SortKey("lead_agency", "Lead agency", col(ContractVehicle.lead_agency)),
-        SortKey("term_end", "Term ends", col(ContractVehicle.term_end)),
-        SortKey("vendor", "Vendor", col(Vendor.name)),
-    ],
-    default_sort="contract_number",
-    id_column=col(ContractVehicle.id),
-    search=_vehicle_search,
-)
+def _state_clause(today: date) -> Callable[[VehicleState], sa.ColumnElement[bool]]:
+    """The vehicles in a state on `today`, as rules.vehicle_state decides it."""
+    start, end = col(ContractVehicle.term_start), col(ContractVehicle.term_end)
+    until = expiring_until(today)
+
+    def where(state: VehicleState) -> sa.ColumnElement[bool]:
+        running = sa.and_(start <= today, end >= today)
+        return {
+            VehicleState.EXPIRED: end < today,
+            VehicleState.UPCOMING: sa.and_(start > today, end >= today),
+            VehicleState.EXPIRING: sa.and_(running, end <= until),
+            VehicleState.CURRENT: sa.and_(running, end > until),
+        }[state]
+
+    return where
+
+
+def vehicle_spec(today: date) -> ListSpec:
+    """The vehicle list's filters (the state one depends on the day) and sorts."""
+    return ListSpec(
+        filters=[
+            Filter("vendor_id", "Vendor", int, column=col(ContractVehicle.vendor_id)),
+            Filter("state", "State", VehicleState, where=_state_clause(today)),
+        ],
+        sorts=[
+            SortKey(
+                "contract_number", "Contract", col(ContractVehicle.contract_number)
+            ),
+            SortKey("title", "Title", col(ContractVehicle.title)),
+            SortKey("lead_agency", "Lead agency", col(ContractVehicle.lead_agency)),
+            SortKey("term_end", "Term ends", col(ContractVehicle.term_end)),
+            SortKey("vendor", "Vendor", col(Vendor.name)),
+        ],
+        default_sort="contract_number",
+        id_column=col(ContractVehicle.id),
+        search=_vehicle_search,
+    )
 
 
 def vehicle_list_stmt() -> AnySelect:
@@ -215,12 +240,14 @@ def vehicle_row_key(sort: str) -> Callable[[Any], tuple[Any, int]]:
     return key
 
 
-def vehicle_state(vehicle: ContractVehicle, today: date) -> str:
-    if today < vehicle.term_start:
-        return "upcoming"
-    if today > vehicle.term_end:
-        return "expired"
-    return "current"
+def vehicle_state(vehicle: ContractVehicle, today: date) -> VehicleState:
+    return rules.vehicle_state(vehicle.term_start, vehicle.term_end, today)
+
+
+def catalog_today(session: Session, user: User) -> date:
+    """The day a vehicle's state is judged on: the district's, for its users; the
+    cooperative has no time zone of its own, so its staff see the server's day."""
+    return today_of(session, user)
 
 
 def get_vehicle(session: Session, vehicle_id: int) -> tuple[ContractVehicle, Vendor]:

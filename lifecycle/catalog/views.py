@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response
@@ -10,23 +9,26 @@ from sqlmodel import Session, col, select
 
 from lifecycle.auth import get_user
 from lifecycle.catalog import services
+from lifecycle.catalog.pages import UNITS, can_manage, item_page
+from lifecycle.catalog.rules import EXPIRING_WITHIN_DAYS, VehicleState
 from lifecycle.db import get_session
-from lifecycle.enums import DeviceCategory, ItemKind, PriceUnit
+from lifecycle.enums import DeviceCategory, ItemKind
 from lifecycle.models import ContractVehicle, Vendor
 from lifecycle.web import listing
 from lifecycle.web.htmx import render
 from lifecycle.web.lists import key_by_sort, load_list, render_list
+from lifecycle.web.records import history
 
 bp = Blueprint("catalog", __name__, url_prefix="/catalog")
 
 ITEM_LABELS = {f.name: f.label for f in services.ITEM_SPEC.filters}
-VEHICLE_LABELS = {f.name: f.label for f in services.VEHICLE_SPEC.filters}
-UNITS = {
-    PriceUnit.EACH: "each",
-    PriceUnit.SEAT: "per seat",
-    PriceUnit.PER_STUDENT: "per student",
-    PriceUnit.PER_YEAR: "per year",
-}
+VEHICLE_LABELS = {"vendor_id": "Vendor", "state": "State"}
+STATES = [
+    (VehicleState.CURRENT.value, "Current"),
+    (VehicleState.EXPIRING.value, f"Expiring within {EXPIRING_WITHIN_DAYS} days"),
+    (VehicleState.EXPIRED.value, "Expired"),
+    (VehicleState.UPCOMING.value, "Not started"),
+]
 
 
 def _choices(session: Session) -> dict[str, Any]:
@@ -81,17 +83,20 @@ def index() -> Response:
 
 @bp.get("/vehicles")
 def vehicles() -> Response:
-    get_user()
+    """Contract vehicles with their state today (filterable), search, sort, pages."""
+    user = get_user()
     session = get_session()
+    today = services.catalog_today(session, user)
+    spec = services.vehicle_spec(today)
     query, page, errors = load_list(
-        services.VEHICLE_SPEC,
+        spec,
         services.vehicle_list_stmt(),
-        row_key=key_by_sort(services.VEHICLE_SPEC, services.vehicle_row_key),
+        row_key=key_by_sort(spec, services.vehicle_row_key),
     )
 
     def vendors() -> dict[str, Any]:
         rows = session.exec(select(Vendor.id, Vendor.name).order_by(col(Vendor.name)))
-        return {"vendors": list(rows.all())}
+        return {"vendors": list(rows.all()), "states": STATES}
 
     return render_list(
         "catalog/vehicles.html",
@@ -100,15 +105,17 @@ def vehicles() -> Response:
         page=page,
         query=query,
         labels=VEHICLE_LABELS,
-        today=datetime.now(UTC).date(),
+        today=today,
         state=services.vehicle_state,
+        can_edit=can_manage(user),
+        within_days=EXPIRING_WITHIN_DAYS,
     )
 
 
 @bp.get("/vehicles/<int:vehicle_id>")
 def vehicle(vehicle_id: int) -> Response:
     """A vehicle's terms and the first page of its items, with their tiers."""
-    get_user()
+    user = get_user()
     session = get_session()
     found, vendor = services.get_vehicle(session, vehicle_id)
     query = listing.ListQuery(
@@ -121,7 +128,8 @@ def vehicle(vehicle_id: int) -> Response:
         query,
         row_key=services.item_row_key("name"),
     )
-    today = datetime.now(UTC).date()
+    today = services.catalog_today(session, user)
+    manage = can_manage(user)
     return render(
         "catalog/vehicle.html",
         vehicle=found,
@@ -131,22 +139,18 @@ def vehicle(vehicle_id: int) -> Response:
         bands=_tier_table(session, page.rows),
         units=UNITS,
         state=services.vehicle_state(found, today),
+        today=today,
+        within_days=EXPIRING_WITHIN_DAYS,
+        can_edit=manage,
+        events=(
+            history(session, entity_type="vehicle", entity_id=vehicle_id)
+            if manage
+            else []
+        ),
     )
 
 
 @bp.get("/items/<int:item_id>")
 def item(item_id: int) -> Response:
     """One item: its terms and the whole price table with savings against list."""
-    user = get_user()
-    session = get_session()
-    found, found_vehicle, vendor = services.get_item(session, item_id)
-    tiers = services.tiers_by_item(session, [item_id]).get(item_id, [])
-    return render(
-        "catalog/item.html",
-        item=found,
-        vehicle=found_vehicle,
-        vendor=vendor,
-        bands=services.tier_rows(found, tiers),
-        units=UNITS,
-        devices=services.devices_using(session, user=user, item_id=item_id),
-    )
+    return item_page(item_id)

@@ -50,6 +50,20 @@ class ContractVehicleCreate(InputModel, ContractVehicleBase):
     pass
 
 
+class ContractVehicleUpdate(InputModel):
+    """A change of a vehicle: only what is sent changes; the merged record is checked
+    as a whole (a new term end before the stored start is refused)."""
+
+    vendor_id: int | None = None
+    contract_number: str | None = Field(default=None, min_length=1, max_length=64)
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    lead_agency: str | None = Field(default=None, max_length=200)
+    term_start: date | None = None
+    term_end: date | None = None
+    renewal_options: str | None = Field(default=None, max_length=500)
+    version: int
+
+
 class ContractVehicleRead(ContractVehicleBase):
     id: int
     cooperative_id: int
@@ -105,6 +119,25 @@ class CatalogItem(CatalogItemBase, Versioned, Timestamps, table=True):
 
 class CatalogItemCreate(InputModel, CatalogItemBase):
     tiers: list[PriceTierBase] = Field(default_factory=list)
+
+
+class CatalogItemUpdate(InputModel):
+    """A change of an item; `tiers`, when sent, replaces the whole price table
+    (checked by lifecycle.catalog.rules.check_tiers, as the page's table is)."""
+
+    sku: str | None = Field(default=None, min_length=1, max_length=64)
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    kind: ItemKind | None = None
+    category: DeviceCategory | None = None
+    list_price: Money | None = money_field(nullable=True)
+    unit: PriceUnit | None = None
+    min_order_qty: int | None = Field(default=None, ge=0)
+    lifespan_months: int | None = Field(default=None, ge=1, le=240)
+    term_months: int | None = Field(default=None, ge=1, le=120)
+    erate_c2_eligible: bool | None = None
+    active: bool | None = None
+    tiers: list[PriceTierBase] | None = None
+    version: int
 
 
 class CatalogItemRead(CatalogItemBase):

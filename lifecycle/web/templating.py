@@ -72,7 +72,7 @@ TONES = {
     "notified": "warn", "acknowledged": "good", "in_round": "good", "ordered": "good",
     "done": "good",
     # contract vehicles
-    "current": "good", "expired": "bad",
+    "current": "good", "expiring": "warn", "expired": "bad",
     # people, API tokens, the calendar feed, undelivered e-mail
     "deactivated": "", "revoked": "bad", "on": "good", "off": "", "gave_up": "bad",
     # jobs

@@ -288,5 +288,7 @@ def test_vehicle_state_by_date():
         term_start=date(2025, 1, 1), term_end=date(2025, 12, 31),
     )  # fmt: skip
     assert vehicle_state(v, date(2024, 12, 31)) == "upcoming"
-    assert vehicle_state(v, date(2025, 12, 31)) == "current"
+    assert vehicle_state(v, date(2025, 6, 1)) == "current"
+    # the last day is still in the term, but within the expiring window: not "current"
+    assert vehicle_state(v, date(2025, 12, 31)) == "expiring"
     assert vehicle_state(v, date(2026, 1, 1)) == "expired"
