@@ -25,6 +25,7 @@ PURE = (
     "lifecycle.budget.xlsx",
     "lifecycle.money",
     "lifecycle.renewals.timeline",
+    "lifecycle.rounds.tiers",
     "lifecycle.scan.schedule",
     "lifecycle.spreadsheet",
 )
