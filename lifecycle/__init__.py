@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None, **config: Any) -> Flask:
     from lifecycle.org.schools.views import bp as schools_bp
     from lifecycle.org.vendors.views import bp as vendors_bp
     from lifecycle.renewals.views import bp as renewals_bp
+    from lifecycle.rounds import jobs as _round_jobs  # noqa: F401  (the opening job)
     from lifecycle.scan import jobs as _scan_jobs  # noqa: F401  (registers the scan job)
     from lifecycle.web import errors, htmx, security, templating
     from lifecycle.work import queue as background

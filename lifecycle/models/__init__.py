@@ -58,7 +58,15 @@ from lifecycle.models.org import (
     VendorRead,
     VendorUpdate,
 )
-from lifecycle.models.purchasing import Commitment, PurchaseRound, RoundItem
+from lifecycle.models.purchasing import (
+    Commitment,
+    CommitmentUpdate,
+    OrderLine,
+    PurchaseRound,
+    RoundCreate,
+    RoundItem,
+    RoundUpdate,
+)
 
 __all__ = [
     "DEVICE_SEARCH_TEXT",
@@ -73,6 +81,7 @@ __all__ = [
     "CatalogItemRead",
     "CategoryPolicy",
     "Commitment",
+    "CommitmentUpdate",
     "ContractCoveredDevice",
     "ContractVehicle",
     "ContractVehicleCreate",
@@ -95,13 +104,16 @@ __all__ = [
     "LoginSession",
     "Notification",
     "Obligation",
+    "OrderLine",
     "OutboxEmail",
     "PriceTier",
     "PriceTierBase",
     "PriceTierRead",
     "PurchaseRound",
     "Reminder",
+    "RoundCreate",
     "RoundItem",
+    "RoundUpdate",
     "Scenario",
     "School",
     "SchoolCreate",

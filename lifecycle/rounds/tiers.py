@@ -159,6 +159,22 @@ class Settlement(Generic[K]):
         return sum((line.saved_vs_alone for line in self.lines), ZERO)
 
 
+def price_line(
+    table: PriceTable, key: K, quantity: int, pooled_price: Decimal
+) -> Line[K]:
+    """One participant's line at the pooled price, with what list and alone cost."""
+    alone_price = table.unit_price(quantity)
+    return Line(
+        key=key,
+        quantity=quantity,
+        unit_price=pooled_price,
+        alone_price=alone_price,
+        amount=cost(pooled_price, quantity),
+        at_list=cost(table.list_price, quantity),
+        alone=cost(alone_price, quantity),
+    )
+
+
 def settle(table: PriceTable, quantities: Mapping[K, int]) -> Settlement[K]:
     """Price every participant's committed quantity at the pooled tier.
 
@@ -172,16 +188,5 @@ def settle(table: PriceTable, quantities: Mapping[K, int]) -> Settlement[K]:
     price = table.unit_price(pooled)
     if not table.meets_minimum(pooled):
         return Settlement(pooled, table.tier_at(pooled), price, True, ())
-    lines = tuple(
-        Line(
-            key=k,
-            quantity=q,
-            unit_price=price,
-            alone_price=table.unit_price(q),
-            amount=cost(price, q),
-            at_list=cost(table.list_price, q),
-            alone=cost(table.unit_price(q), q),
-        )
-        for k, q in bought.items()
-    )
+    lines = tuple(price_line(table, k, q, price) for k, q in bought.items())
     return Settlement(pooled, table.tier_at(pooled), price, False, lines)
