@@ -12,6 +12,7 @@ from lifecycle.api import (  # noqa: F401  (importing registers the operations)
     obligations,
     openapi,
     resources,
+    rounds,
     scans,
 )
 from lifecycle.api.frame import bp

@@ -268,13 +268,18 @@ class Results:
     by_district: dict[int, Totals]
     total: Totals
 
+    @property
+    def final(self) -> bool:
+        """False until the round has closed: no line has a final price yet."""
+        return self.round.state in (RoundState.CLOSED, RoundState.AWARDED)
+
 
 def results(session: Session, user: User, round_id: int) -> Results:
     """The settled lines; a district user gets only its own (and no one's name but
     its own), coop staff every district's."""
     found = get_round(session, user, round_id)
     if found.state not in (RoundState.CLOSED, RoundState.AWARDED):
-        raise Conflict("The results are there once the round has closed.")
+        return Results(found, [], {}, Totals())
     stmt = (
         select(Commitment, RoundItem, CatalogItem, District.name)
         .join(RoundItem, col(RoundItem.id) == col(Commitment.round_item_id))

@@ -33,6 +33,7 @@ from lifecycle.models import (
 from lifecycle.rounds import commit, services
 from lifecycle.work.queue import drain
 from tests import factories
+from tests.api.conftest import token_for  # noqa: F401  (a fixture of these tests)
 
 NEED_START = date(2027, 7, 1)
 NEED_END = date(2028, 6, 30)
