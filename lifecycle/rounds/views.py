@@ -1,0 +1,230 @@
+"""Round pages for districts: the rounds list, a round with its live tiers and the
+district's own lines to commit, and the district's orders with mark-received.
+
+The tier fragment is polled by htmx; it answers 304 while nothing changed (its ETag is
+a hash of what it shows), so a room full of open round pages costs one small query
+each poll.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from flask import Blueprint, Response, make_response, request, url_for
+from sqlmodel import col, select
+
+from lifecycle.auth import get_user
+from lifecycle.bounds import parse_int
+from lifecycle.db import get_session
+from lifecycle.enums import Role, RoundState
+from lifecycle.models import (
+    CatalogItem,
+    CommitmentUpdate,
+    District,
+    OrderLine,
+    PurchaseRound,
+    utcnow,
+)
+from lifecycle.rounds import award, closing, commit, services
+from lifecycle.rounds.notify import local_time
+from lifecycle.tenancy import scoped
+from lifecycle.web.errors import AppError, ValidationFailed
+from lifecycle.web.htmx import is_fragment, redirect_to, render
+from lifecycle.web.paging import id_page, parse_limit
+
+bp = Blueprint("rounds", __name__)
+POLL_SECONDS = 10
+
+
+def _zone() -> str:
+    user = get_user()
+    district = (
+        get_session().get(District, user.district_id) if user.district_id else None
+    )
+    return district.timezone if district else "America/Chicago"
+
+
+@bp.get("/rounds")
+def index() -> Response:
+    """The rounds the user may see, newest first."""
+    session = get_session()
+    user = get_user()
+    page = id_page(
+        session,
+        services.list_stmt(user),
+        col(PurchaseRound.id),
+        limit=parse_limit(request.args.get("limit"), 25),
+        cursor=request.args.get("cursor"),
+        descending=True,
+    )
+    zone = _zone()
+    rows = [
+        {
+            "round": r,
+            "status": services.status(r),
+            "closes": local_time(r.closes_at, zone),
+        }
+        for r in page.items
+    ]
+    return render(
+        "rounds/index.html",
+        block="list",
+        title="Purchase rounds",
+        rows=rows,
+        page=page,
+        cursor=request.args.get("cursor"),
+    )
+
+
+def _tiers_context(round_id: int) -> dict[str, Any]:
+    session = get_session()
+    user = get_user()
+    found = services.get_round(session, user, round_id)
+    return {
+        "round": found,
+        "round_status": services.status(found),
+        "tiers": closing.item_tiers(session, user, round_id),
+    }
+
+
+def _etag(context: dict[str, Any]) -> str:
+    shown = [
+        (
+            t.round_item.id,
+            t.pooled_qty,
+            str(t.unit_price),
+            t.units_to_next,
+            t.cancelled,
+        )
+        for t in context["tiers"]
+    ]
+    seed = f"{context['round_status'].code}|{shown}".encode()
+    return hashlib.sha256(seed).hexdigest()[:32]
+
+
+@bp.get("/rounds/<int:round_id>/tiers")
+def tiers(round_id: int) -> Response:
+    """The live tier table: polled while open, 304 while unchanged."""
+    context = _tiers_context(round_id)
+    etag = _etag(context)
+    if request.if_none_match.contains(etag):
+        response = make_response("", 304)
+    else:
+        response = render("rounds/_tiers.html", poll=POLL_SECONDS, **context)
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "no-cache, private"
+    return response
+
+
+def _round_context(round_id: int, errors: dict[int, dict[str, str]]) -> dict[str, Any]:
+    session = get_session()
+    user = get_user()
+    context = _tiers_context(round_id)
+    found: PurchaseRound = context["round"]
+    settled = found.state in (RoundState.CLOSED, RoundState.AWARDED)
+    return {
+        **context,
+        "title": found.name,
+        "lines": commit.own_lines(session, user, round_id),
+        "can_commit": Role(user.role) is Role.DISTRICT_IT
+        and services.accepting_commitments(found, utcnow()),
+        "results": closing.results(session, user, round_id) if settled else None,
+        "closes": local_time(found.closes_at, _zone()),
+        "errors": errors,
+        "poll": POLL_SECONDS,
+    }
+
+
+@bp.get("/rounds/<int:round_id>")
+def show(round_id: int) -> Response:
+    return render("rounds/show.html", **_round_context(round_id, {}))
+
+
+@bp.post("/rounds/<int:round_id>/commitments/<int:commitment_id>")
+def commit_line(round_id: int, commitment_id: int) -> Response:
+    """Commit one line from the round page; a refusal re-renders it with the reason."""
+    session = get_session()
+    user = get_user()
+    commit.own_line(session, user, round_id, commitment_id)
+    problems: dict[str, str] = {}
+    values: dict[str, int] = {}
+    for name, label in (("committed_qty", "Quantity"), ("version", "Version")):
+        try:
+            values[name] = parse_int(request.form.get(name, ""), low=0)
+        except ValueError as exc:
+            problems[name] = f"{label} {exc}"
+    try:
+        if problems:
+            raise ValidationFailed(problems)
+        commit.commit_line(
+            session,
+            user=user,
+            round_id=round_id,
+            commitment_id=commitment_id,
+            data=CommitmentUpdate.model_validate(values),
+        )
+        session.commit()
+    except AppError as exc:
+        session.rollback()
+        message = exc.message if not exc.fields else "; ".join(exc.fields.values())
+        context = _round_context(round_id, {commitment_id: {"message": message}})
+        return render("rounds/show.html", block="lines", status=exc.status, **context)
+    if is_fragment():
+        return render("rounds/show.html", block="lines", **_round_context(round_id, {}))
+    return redirect_to(url_for("rounds.show", round_id=round_id))
+
+
+@bp.get("/orders")
+def orders() -> Response:
+    """The district's order lines from awarded rounds (coop staff: every district's)."""
+    session = get_session()
+    user = get_user()
+    page = id_page(
+        session,
+        scoped(select(OrderLine), OrderLine, user),
+        col(OrderLine.id),
+        limit=parse_limit(request.args.get("limit"), 50),
+        cursor=request.args.get("cursor"),
+        descending=True,
+    )
+    lines: list[OrderLine] = page.items
+    items = {
+        i.id: i
+        for i in session.exec(
+            select(CatalogItem).where(
+                col(CatalogItem.id).in_({o.catalog_item_id for o in lines})
+            )
+        )
+    }
+    rounds = {
+        r.id: r
+        for r in session.exec(
+            select(PurchaseRound).where(
+                col(PurchaseRound.id).in_({o.round_id for o in lines})
+            )
+        )
+    }
+    return render(
+        "rounds/orders.html",
+        block="list",
+        title="Orders",
+        page=page,
+        rows=[(o, items[o.catalog_item_id], rounds[o.round_id]) for o in lines],
+        cursor=request.args.get("cursor"),
+        can_receive=Role(user.role) is Role.DISTRICT_IT,
+    )
+
+
+@bp.post("/orders/<int:order_line_id>/receive")
+def receive(order_line_id: int) -> Response:
+    session = get_session()
+    user = get_user()
+    award.get_order_line(session, user, order_line_id)
+    try:
+        version = parse_int(request.form.get("version", ""), low=0)
+    except ValueError as exc:
+        raise ValidationFailed({"version": str(exc)}) from exc
+    award.mark_received(session, user=user, line_id=order_line_id, version=version)
+    session.commit()
+    return redirect_to(url_for("rounds.orders"))
