@@ -77,6 +77,7 @@ SHARED: dict[str, Callable[[Other], int]] = {
 # Plain (non-id) parameters and a value to fill them with.
 PLAIN: dict[str, str] = {
     "field": "status",
+    "action": "close",
     # the calendar feed's secret: a wrong one must answer 404 and show nothing
     "token": "not-a-calendar-token",
 }

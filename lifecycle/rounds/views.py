@@ -9,6 +9,7 @@ each poll.
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, make_response, request, url_for
@@ -24,14 +25,17 @@ from lifecycle.models import (
     District,
     OrderLine,
     PurchaseRound,
+    RoundCreate,
     utcnow,
 )
 from lifecycle.rounds import award, closing, commit, services
 from lifecycle.rounds.notify import local_time
 from lifecycle.tenancy import scoped
 from lifecycle.web.errors import AppError, ValidationFailed
+from lifecycle.web.forms import validate
 from lifecycle.web.htmx import is_fragment, redirect_to, render
 from lifecycle.web.paging import id_page, parse_limit
+from lifecycle.web.records import claim_version
 
 bp = Blueprint("rounds", __name__)
 POLL_SECONDS = 10
@@ -133,7 +137,25 @@ def _round_context(round_id: int, errors: dict[int, dict[str, str]]) -> dict[str
         "closes": local_time(found.closes_at, _zone()),
         "errors": errors,
         "poll": POLL_SECONDS,
+        "staff_actions": _staff_actions(found) if services.is_staff(user) else [],
     }
+
+
+def _staff_actions(found: PurchaseRound) -> list[tuple[str, str, str]]:
+    """(action, button, what ticking the box confirms) for the round's state."""
+    if found.state is RoundState.DRAFT:
+        return [
+            ("open", "Open", "Open now: every district is told and gets its lines"),
+            ("cancel", "Cancel", "Cancel this draft"),
+        ]
+    if found.state is RoundState.OPEN:
+        return [
+            ("close", "Close now", "Close now: no district can change quantities"),
+            ("cancel", "Cancel", "Cancel the round: nothing will be ordered"),
+        ]
+    if found.state is RoundState.CLOSED:
+        return [("award", "Award", "Award: every committed line becomes an order")]
+    return []
 
 
 @bp.get("/rounds/<int:round_id>")
@@ -228,3 +250,106 @@ def receive(order_line_id: int) -> Response:
     award.mark_received(session, user=user, line_id=order_line_id, version=version)
     session.commit()
     return redirect_to(url_for("rounds.orders"))
+
+
+# --- coop staff: create a round, and open / close / award / cancel it ---------------
+
+
+def _new_form(values: dict[str, Any], errors: dict[str, str], status: int) -> Response:
+    session = get_session()
+    items = session.exec(
+        select(CatalogItem)
+        .where(col(CatalogItem.active))
+        .order_by(col(CatalogItem.name), col(CatalogItem.sku))
+    ).all()
+    return render(
+        "rounds/new.html",
+        status=status,
+        title="New purchase round",
+        values=values,
+        errors=errors,
+        items=items,
+    )
+
+
+@bp.get("/rounds/new")
+def new() -> Response:
+    services.require_staff(get_user())
+    return _new_form({"catalog_item_ids": []}, {}, 200)
+
+
+def _closes_at(raw: str) -> datetime | None:
+    """A close time typed in UTC (the page says so): 2027-03-01T17:00."""
+    try:
+        return datetime.fromisoformat(raw).replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+@bp.post("/rounds")
+def create() -> Response:
+    session = get_session()
+    user = get_user()
+    services.require_staff(user)
+    form = request.form
+    values: dict[str, Any] = {
+        "name": form.get("name", "").strip(),
+        "need_start": form.get("need_start", ""),
+        "need_end": form.get("need_end", ""),
+        "closes_at": form.get("closes_at", ""),
+        "notes": form.get("notes", ""),
+        "catalog_item_ids": form.getlist("catalog_item_ids"),
+    }
+    errors: dict[str, str] = {}
+    closes = _closes_at(values["closes_at"])
+    if closes is None:
+        errors["closes_at"] = "must be a date and time"
+    ids: list[int] = []
+    for raw in values["catalog_item_ids"]:
+        try:
+            ids.append(parse_int(raw, low=1))
+        except ValueError:
+            errors["catalog_item_ids"] = "must be items of the catalog"
+    try:
+        if errors:
+            raise ValidationFailed(errors)
+        data = validate(
+            RoundCreate,
+            {**values, "closes_at": closes, "catalog_item_ids": ids},
+        )
+        found = services.create_round(session, user=user, data=data)
+        session.commit()
+    except ValidationFailed as exc:
+        session.rollback()
+        values["catalog_item_ids"] = ids
+        return _new_form(values, {**errors, **exc.fields}, 422)
+    return redirect_to(url_for("rounds.show", round_id=found.id))
+
+
+@bp.post("/rounds/<int:round_id>/<any(open, close, award, cancel):action>")
+def act(round_id: int, action: str) -> Response:
+    """A staff action on the round, with the version read and a ticked confirmation."""
+    session = get_session()
+    user = get_user()
+    services.require_staff(user)
+    found = services.get_round(session, user, round_id)
+    try:
+        version = parse_int(request.form.get("version", ""), low=0)
+    except ValueError as exc:
+        raise ValidationFailed({"version": str(exc)}) from exc
+    if request.form.get("confirm") != "yes":
+        raise ValidationFailed(
+            {"confirm": "tick the box to confirm"}, f"Confirm to {action} the round."
+        )
+    if action == "open":
+        services.open_round(session, user=user, round_id=round_id, version=version)
+    elif action == "cancel":
+        services.cancel_round(session, user=user, round_id=round_id, version=version)
+    else:
+        claim_version(session, found, version, fields=services.FIELDS)
+        if action == "close":
+            closing.close_round(session, round_id=round_id, early_by=user)
+        else:
+            award.award_round(session, user=user, round_id=round_id)
+    session.commit()
+    return redirect_to(url_for("rounds.show", round_id=round_id))

@@ -119,7 +119,7 @@ NAV: list[NavItem] = [
     NavItem("Contracts", "contracts.index", DISTRICT, "/contracts"),
     NavItem("Renewals", "renewals.index", DISTRICT, "/renewals"),
     NavItem("Budget", "budget.index", tuple(Role), "/budget"),
-    NavItem("Rounds", "rounds.index", DISTRICT, "/rounds"),
+    NavItem("Rounds", "rounds.index", (*DISTRICT, Role.COOP_STAFF), "/rounds"),
     NavItem("Schools", "schools.index", DISTRICT, "/schools"),
     NavItem("Catalog", "catalog.index", tuple(Role), "/catalog"),
     NavItem("Vendors", "vendors.vendor_index", COOP, "/vendors"),
