@@ -78,6 +78,7 @@ SHARED: dict[str, Callable[[Other], int]] = {
 PLAIN: dict[str, str] = {
     "field": "status",
     "action": "close",
+    "fmt": "csv",
     # the calendar feed's secret: a wrong one must answer 404 and show nothing
     "token": "not-a-calendar-token",
 }

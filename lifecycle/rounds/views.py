@@ -28,7 +28,7 @@ from lifecycle.models import (
     RoundCreate,
     utcnow,
 )
-from lifecycle.rounds import award, closing, commit, services
+from lifecycle.rounds import award, closing, commit, exports, services
 from lifecycle.rounds.notify import local_time
 from lifecycle.tenancy import scoped
 from lifecycle.web.errors import AppError, ValidationFailed
@@ -353,3 +353,28 @@ def act(round_id: int, action: str) -> Response:
             award.award_round(session, user=user, round_id=round_id)
     session.commit()
     return redirect_to(url_for("rounds.show", round_id=round_id))
+
+
+@bp.get("/rounds/<int:round_id>/results.<any(csv, xlsx):fmt>")
+def results_export(round_id: int, fmt: str) -> Response:
+    """The results as a file: every district's lines for staff, one's own for a district."""
+    session = get_session()
+    user = get_user()
+    found = closing.results(session, user, round_id)
+    if not found.final:
+        raise ValidationFailed(
+            {"round": "has not closed yet"}, "The results are there once it has closed."
+        )
+    names = services.sees_everyone(user)
+    stem = f"round-{round_id}-results"
+    if fmt == "csv":
+        response = make_response(exports.to_csv(found, names))
+        response.mimetype = "text/csv"
+    else:
+        response = make_response(exports.to_xlsx(found, names))
+        response.mimetype = (
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+    response.headers["Content-Disposition"] = f'attachment; filename="{stem}.{fmt}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -152,3 +152,30 @@ def test_orders_page_and_mark_received(app, client, db, rw):
         ).status_code
         == 404
     )
+
+
+def test_results_download_as_csv_and_xlsx_own_lines_for_a_district(app, client, db, rw):
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    round_id = _issue_example(app, db, rw)
+    sign_in(client, rw.world.b.it)
+    assert client.get(f"/rounds/{round_id}/results.csv").status_code == 422
+    _close(app, round_id)
+    own = client.get(f"/rounds/{round_id}/results.csv")
+    assert own.status_code == 200 and own.mimetype == "text/csv"
+    assert own.headers["Cache-Control"] == "no-store"
+    table = list(csv.reader(io.StringIO(text(own))))
+    assert table[0][:2] == ["Item", "SKU"]
+    assert [row[2] for row in table[1:]] == ["300", "300"]  # its line, then the total
+    assert table[-1][-1] == "7500.00"
+    assert "Alpha" not in text(own) and "Charlie" not in text(own)
+    staff = app.test_client()
+    sign_in(staff, rw.staff)
+    book = load_workbook(io.BytesIO(staff.get(f"/rounds/{round_id}/results.xlsx").data))
+    rows = list(book.active.iter_rows(values_only=True))
+    assert rows[0][0] == "District"
+    assert {r[0] for r in rows[1:-1]} == {"Alpha ISD", "Bravo ISD", "Charlie ISD"}
+    assert rows[-1][0] == "Total" and rows[-1][-1] == 30000
