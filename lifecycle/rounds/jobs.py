@@ -33,14 +33,20 @@ def close_due(session: Session, round_id: int) -> dict[str, Any]:
 
 
 def sweep_due_closes(session: Session, now: datetime | None = None) -> int:
-    """Enqueue the close of every open round past its close time (unique job ids, so
-    a close already queued is not queued twice)."""
+    """Enqueue the close of every open round past its close time.
+
+    The job id carries the minute: within a minute a second sweep adds nothing, and
+    a close job that ran too early, failed or was lost (Redis keeps a finished job's
+    id for a while, so the same id could not be enqueued again) is replaced by the
+    next minute's. Closing is idempotent, so a spare run changes nothing."""
+    now = now or utcnow()
     due = session.exec(
         select(PurchaseRound.id).where(
             col(PurchaseRound.state) == RoundState.OPEN,
-            col(PurchaseRound.closes_at) <= (now or utcnow()),
+            col(PurchaseRound.closes_at) <= now,
         )
     ).all()
+    minute = int(now.timestamp() // 60)
     queued = 0
     for round_id in due:
         if round_id is None:
@@ -48,9 +54,10 @@ def sweep_due_closes(session: Session, now: datetime | None = None) -> int:
         job = enqueue_now(
             CLOSE_TASK,
             round_id,
-            job_id=close_job_id(round_id),
+            job_id=f"{close_job_id(round_id)}-sweep-{minute}",
             unique=True,
             job_timeout=900,
+            result_ttl=600,
         )
         queued += job is not None
     return queued

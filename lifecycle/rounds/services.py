@@ -271,7 +271,12 @@ def schedule_close(
 ) -> None:
     """The close job, delayed to the close time (Redis down: the sweep makes it)."""
     assert found.id is not None
-    delay = max(found.closes_at - (now or utcnow()), timedelta(0))
+    # RQ keeps delayed jobs by whole seconds and may start one up to a second early,
+    # when the close would find the round not due yet: a second's margin (and the
+    # minute sweep for anything else).
+    delay = max(found.closes_at - (now or utcnow()), timedelta(0)) + timedelta(
+        seconds=1
+    )
     enqueue_after_commit(
         session,
         CLOSE_TASK,
