@@ -7,6 +7,7 @@ second scheduler never duplicates a side effect (docs/operations.md#periodic-job
 from rq import cron
 
 from jobs.tasks import (
+    close_due_rounds,
     forget_ended_sign_ins,
     nightly_scans,
     requeue_lost_jobs,
@@ -55,4 +56,14 @@ cron.register(
     cron="40 3 * * *",
     job_timeout=300,
     result_ttl=86_400,
+)
+# Open rounds past their close time whose close job Redis lost (or never got): close
+# them now. Each close has one job id, so this never doubles a close. A cron string:
+# the first sweep waits for its minute instead of firing when the scheduler starts.
+cron.register(
+    close_due_rounds,
+    queue_name="default",
+    cron="* * * * *",
+    job_timeout=300,
+    result_ttl=600,
 )

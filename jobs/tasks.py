@@ -82,3 +82,21 @@ def weekly_digest() -> int:
         today = datetime.now(UTC).date()
         ids = write_weekly_digest(session, today=today, settings=get_settings(app))
         return len(ids)
+
+
+def close_round_job(round_id: int) -> dict[str, Any]:
+    """At a round's close time: fix its final tiers and tell the districts (idempotent)."""
+    from lifecycle.rounds.jobs import close_due
+
+    app = get_app()
+    with app.app_context(), get_db(app).scope(actor_label="round close") as session:
+        return close_due(session, round_id)
+
+
+def close_due_rounds() -> int:
+    """Periodic: enqueue the close of open rounds past their close time."""
+    from lifecycle.rounds.jobs import sweep_due_closes
+
+    app = get_app()
+    with app.app_context(), get_db(app).scope(actor_label="scheduler") as session:
+        return sweep_due_closes(session)

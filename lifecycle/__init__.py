@@ -46,6 +46,8 @@ def create_app(settings: Settings | None = None, **config: Any) -> Flask:
     from lifecycle.org.vendors.views import bp as vendors_bp
     from lifecycle.pipeline.views import bp as pipeline_bp
     from lifecycle.renewals.views import bp as renewals_bp
+    from lifecycle.rounds import jobs as _round_jobs  # noqa: F401  (the opening job)
+    from lifecycle.rounds.views import bp as rounds_bp
     from lifecycle.scan import jobs as _scan_jobs  # noqa: F401  (registers the scan job)
     from lifecycle.web import errors, htmx, security, templating
     from lifecycle.work import queue as background
@@ -92,6 +94,7 @@ def create_app(settings: Settings | None = None, **config: Any) -> Flask:
     app.register_blueprint(renewals_bp)
     app.register_blueprint(budget_bp)
     app.register_blueprint(pipeline_bp)
+    app.register_blueprint(rounds_bp)
     app.register_blueprint(notifications_bp)
     return app
 

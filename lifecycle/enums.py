@@ -206,6 +206,21 @@ class RoundState(StrEnum):
     AWARDED = "awarded"
     CANCELLED = "cancelled"
 
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class OrderState(StrEnum):
+    """An order line a round's award made: bought, then delivered."""
+
+    ORDERED = "ordered"
+    RECEIVED = "received"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
 
 class JobState(StrEnum):
     QUEUED = "queued"

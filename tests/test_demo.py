@@ -245,3 +245,32 @@ def test_every_demo_district_has_a_full_budget(seeded: str, db: Session) -> None
     assert "5-year Chromebook cycle" in names
     for scenario in db.exec(select(Scenario)).all():
         services.settings_of(scenario)  # the seeded settings validate
+
+
+def test_an_open_round_just_short_of_a_tier_and_an_awarded_one(
+    seeded: str, app: Flask, db: Session
+) -> None:
+    from lifecycle.demo.rounds import SHORT_OF_TIER
+    from lifecycle.enums import RoundState
+    from lifecycle.models import Commitment, OrderLine, PurchaseRound
+    from lifecycle.rounds import closing
+
+    rounds = {r.state: r for r in db.exec(select(PurchaseRound))}
+    assert set(rounds) == {RoundState.OPEN, RoundState.AWARDED}
+    open_round, awarded = rounds[RoundState.OPEN], rounds[RoundState.AWARDED]
+    districts = db.exec(select(func.count()).select_from(District)).one()
+    committing = db.exec(
+        select(func.count(func.distinct(Commitment.district_id))).where(
+            col(Commitment.committed_qty) > 0
+        )
+    ).one()
+    assert committing >= districts * 3 // 4  # most districts
+    staff = db.exec(select(User).where(User.role == Role.COOP_STAFF)).first()
+    tiers = closing.item_tiers(db, staff, open_round.id)
+    first = min(tiers, key=lambda t: t.round_item.id or 0)
+    assert first.units_to_next == SHORT_OF_TIER
+    results = closing.results(db, staff, awarded.id)
+    assert results.total.saved_vs_list > 0
+    assert db.exec(select(func.count()).select_from(OrderLine)).one() == len(
+        results.lines
+    )

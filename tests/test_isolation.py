@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -23,14 +23,19 @@ from werkzeug.routing import Rule
 
 from lifecycle.auth import create_token
 from lifecycle.db import get_session
-from lifecycle.enums import ObligationKind
+from lifecycle.enums import ObligationKind, RoundState
 from lifecycle.models import (
     AuditEvent,
+    Commitment,
     JobRecord,
     Notification,
     Obligation,
+    OrderLine,
     OutboxEmail,
+    PurchaseRound,
+    RoundItem,
     Scenario,
+    utcnow,
 )
 from tests import factories
 from tests.conftest import bearer, htmx, login
@@ -58,16 +63,22 @@ SCOPED: dict[str, Callable[[Other], int]] = {
     "obligation_id": lambda o: o.ids["obligation"],
     "notification_id": lambda o: o.ids["notification"],
     "scenario_id": lambda o: o.ids["scenario"],
+    "commitment_id": lambda o: o.ids["commitment"],
+    "order_line_id": lambda o: o.ids["order_line"],
 }
 # Cooperative reference data every member may read.
 SHARED: dict[str, Callable[[Other], int]] = {
     "vendor_id": lambda o: o.ids["vendor"],
     "vehicle_id": lambda o: o.ids["vehicle"],
     "item_id": lambda o: o.ids["item"],
+    # a purchase round is the cooperative's; what a district put in it is not
+    "round_id": lambda o: o.ids["round"],
 }
 # Plain (non-id) parameters and a value to fill them with.
 PLAIN: dict[str, str] = {
     "field": "status",
+    "action": "close",
+    "fmt": "csv",
     # the calendar feed's secret: a wrong one must answer 404 and show nothing
     "token": "not-a-calendar-token",
 }
@@ -127,6 +138,39 @@ def arrange_other(db: Session, world: factories.World) -> Other:
     )
     db.add(scenario)
     b.it.calendar_token_hash = hashlib.sha256(b"bravo-calendar").hexdigest()
+    rnd = PurchaseRound(
+        cooperative_id=coop.id,
+        name="Shared round",
+        state=RoundState.OPEN,
+        need_start=date(2027, 7, 1),
+        need_end=date(2028, 6, 30),
+        closes_at=utcnow() + timedelta(days=30),
+        suggested_at=utcnow(),
+    )
+    db.add(rnd)
+    db.flush()
+    round_item = RoundItem(round_id=rnd.id, catalog_item_id=item.id)
+    db.add(round_item)
+    db.flush()
+    commitment = Commitment(
+        round_item_id=round_item.id,
+        district_id=b.district.id,
+        suggested_qty=4_321,
+        committed_qty=4_321,
+    )
+    db.add(commitment)
+    db.flush()
+    order_line = OrderLine(
+        district_id=b.district.id,
+        round_id=rnd.id,
+        commitment_id=commitment.id,
+        catalog_item_id=item.id,
+        vehicle_id=vehicle.id,
+        quantity=4_321,
+        unit_price=item.list_price,
+        amount=item.list_price * 4_321,
+    )
+    db.add(order_line)
     db.commit()
     ids = {
         "district": b.district.id,
@@ -144,6 +188,9 @@ def arrange_other(db: Session, world: factories.World) -> Other:
         "user": b.it.id,
         "outbox": mail.id,
         "scenario": scenario.id,
+        "round": rnd.id,
+        "commitment": commitment.id,
+        "order_line": order_line.id,
     }
     return Other(
         ids={k: int(v) for k, v in ids.items()}, district_id=int(b.district.id)

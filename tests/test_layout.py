@@ -29,6 +29,7 @@ PURE = (
     "lifecycle.pipeline.export",
     "lifecycle.pipeline.pivot",
     "lifecycle.renewals.timeline",
+    "lifecycle.rounds.tiers",
     "lifecycle.scan.schedule",
     "lifecycle.spreadsheet",
 )

@@ -14,6 +14,7 @@ from lifecycle.api import (  # noqa: F401  (importing registers the operations)
     openapi,
     pipeline,
     resources,
+    rounds,
     scans,
 )
 from lifecycle.api.frame import bp

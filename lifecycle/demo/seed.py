@@ -26,6 +26,7 @@ from lifecycle.budget.fiscal import fiscal_year
 from lifecycle.db import get_db
 from lifecycle.demo import data
 from lifecycle.demo.inventory import CENTS, C, Terms, allocate, device_rows, tier_price
+from lifecycle.demo.rounds import seed_rounds
 from lifecycle.enums import CoverageType, DeviceStatus, RenewalType
 from lifecycle.models import (
     CatalogItem,
@@ -103,11 +104,19 @@ def seed_demo(app: Flask, *, devices: int = 20_000, today: date | None = None) -
         shares = allocate(devices, [d.enrollment for d, _ in districts])
         for (district, spec), count in zip(districts, shares, strict=True):
             _fill_district(ctx, district, spec, count)
+        rounds = seed_rounds(
+            session,
+            coop_id=_id(coop),
+            district_ids=[_id(d) for d, _ in districts],
+            rng=rng,
+            today=today,
+        )
         t = ctx.totals
         return (
             f"Seeded the demo cooperative {coop.name}: {len(districts)} districts, "
             f"{t['schools']} schools, {t['devices']:,} devices, {t['licenses']} "
-            f"licenses, {t['contracts']} service contracts, {t['users']} demo logins."
+            f"licenses, {t['contracts']} service contracts, {rounds} purchase rounds, "
+            f"{t['users']} demo logins."
         )
 
 

@@ -60,7 +60,15 @@ from lifecycle.models.org import (
     VendorRead,
     VendorUpdate,
 )
-from lifecycle.models.purchasing import Commitment, PurchaseRound, RoundItem
+from lifecycle.models.purchasing import (
+    Commitment,
+    CommitmentUpdate,
+    OrderLine,
+    PurchaseRound,
+    RoundCreate,
+    RoundItem,
+    RoundUpdate,
+)
 
 __all__ = [
     "DEVICE_SEARCH_TEXT",
@@ -76,6 +84,7 @@ __all__ = [
     "CatalogItemUpdate",
     "CategoryPolicy",
     "Commitment",
+    "CommitmentUpdate",
     "ContractCoveredDevice",
     "ContractVehicle",
     "ContractVehicleCreate",
@@ -99,13 +108,16 @@ __all__ = [
     "LoginSession",
     "Notification",
     "Obligation",
+    "OrderLine",
     "OutboxEmail",
     "PriceTier",
     "PriceTierBase",
     "PriceTierRead",
     "PurchaseRound",
     "Reminder",
+    "RoundCreate",
     "RoundItem",
+    "RoundUpdate",
     "Scenario",
     "School",
     "SchoolCreate",

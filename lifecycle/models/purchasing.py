@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import ClassVar
 
 import sqlalchemy as sa
+from pydantic import StrictInt, model_validator
 from sqlmodel import Field, SQLModel
 
-from lifecycle.enums import RoundState
+from lifecycle.enums import OrderState, RoundState
 from lifecycle.models.base import (
+    InputModel,
     Money,
     Timestamps,
     UtcDateTime,
@@ -35,7 +38,46 @@ class PurchaseRound(Versioned, Timestamps, table=True):
     closes_at: datetime = Field(sa_type=UtcDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     awarded_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # When the opening job wrote every district's suggested lines and told them.
+    suggested_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     notes: str = Field(default="", max_length=4000)
+
+
+class RoundFields(SQLModel):
+    """What coop staff type for a round; the form and the API share it."""
+
+    name: str = Field(min_length=1, max_length=200)
+    need_start: date
+    need_end: date
+    closes_at: datetime
+    notes: str = Field(default="", max_length=4000)
+
+    @model_validator(mode="after")
+    def _windows(self) -> RoundFields:
+        if self.need_end < self.need_start:
+            raise ValueError(
+                "need_end: must be on or after the start of the need window"
+            )
+        if self.closes_at.tzinfo is None:
+            raise ValueError("closes_at: give a time zone (e.g. 2027-03-01T17:00:00Z)")
+        return self
+
+
+class RoundCreate(InputModel, RoundFields):
+    catalog_item_ids: list[int] = Field(default_factory=list, max_length=200)
+
+
+class RoundUpdate(InputModel, RoundFields):
+    catalog_item_ids: list[int] = Field(default_factory=list, max_length=200)
+    version: int
+
+
+class CommitmentUpdate(InputModel):
+    """A district's committed quantity: a whole number of units, 0 for "not this time"."""
+
+    # Strict: "12" or 12.0 is a client sending the wrong thing, not a quantity.
+    committed_qty: StrictInt = Field(ge=0, le=1_000_000)
+    version: StrictInt
 
 
 class RoundItem(SQLModel, table=True):
@@ -70,3 +112,27 @@ class Commitment(Versioned, Timestamps, table=True):
     committed_by_id: int | None = Field(
         default=None, foreign_key="users.id", index=True
     )
+
+
+class OrderLine(Versioned, Timestamps, table=True):
+    """What a district bought when a round was awarded: one committed line, its price."""
+
+    __tablename__: ClassVar[str] = "order_lines"
+    __table_args__ = (
+        sa.Index("ix_order_lines_district_id_state", "district_id", "state"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    district_id: int = Field(foreign_key="districts.id")
+    round_id: int = Field(foreign_key="purchase_rounds.id", index=True)
+    # One order line per commitment: awarding twice cannot order twice.
+    commitment_id: int = Field(foreign_key="commitments.id", unique=True)
+    catalog_item_id: int = Field(foreign_key="catalog_items.id", index=True)
+    vehicle_id: int = Field(foreign_key="contract_vehicles.id", index=True)
+    quantity: int = Field(ge=1)
+    unit_price: Money = money_field()
+    amount: Money = money_field(default=Decimal("0.00"))
+    state: OrderState = Field(
+        default=OrderState.ORDERED, sa_type=enum_type(OrderState, 16)
+    )
+    received_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    received_by_id: int | None = Field(default=None, foreign_key="users.id", index=True)

@@ -126,6 +126,7 @@ NAV: list[NavItem] = [
     NavItem("Renewals", "renewals.index", DISTRICT, "/renewals"),
     NavItem("Budget", "budget.index", tuple(Role), "/budget"),
     NavItem("Pipeline", "pipeline.index", COOP, "/pipeline"),
+    NavItem("Rounds", "rounds.index", (*DISTRICT, Role.COOP_STAFF), "/rounds"),
     NavItem("Schools", "schools.index", DISTRICT, "/schools"),
     NavItem("Catalog", "catalog.index", tuple(Role), "/catalog"),
     NavItem("Vendors", "vendors.vendor_index", COOP, "/vendors"),

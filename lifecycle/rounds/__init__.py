@@ -1,0 +1,1 @@
+"""Pooled purchase rounds: tiers, commitments, close, award (docs/rules.md#pooled-purchase-rounds)."""
