@@ -37,6 +37,7 @@ def create_app(settings: Settings | None = None, **config: Any) -> Flask:
     from lifecycle.budget.views import bp as budget_bp
     from lifecycle.catalog.views import bp as catalog_bp
     from lifecycle.home.views import bp as home_bp
+    from lifecycle.imports import jobs as _import_jobs  # noqa: F401  (registers the job)
     from lifecycle.inventory.views import bp as devices_bp
     from lifecycle.notices.views import bp as notifications_bp
     from lifecycle.org.districts.views import bp as districts_bp

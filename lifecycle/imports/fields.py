@@ -9,19 +9,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import StrEnum
 
-
-class ImportKind(StrEnum):
-    DEVICES = "devices"
-    LICENSES = "licenses"
-    CONTRACTS = "contracts"
-
-    @property
-    def label(self) -> str:
-        return {"devices": "Devices", "licenses": "Licenses", "contracts": "Contracts"}[
-            self.value
-        ]
+from lifecycle.enums import ImportKind
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,9 @@ from typing import Any
 from dateutil.relativedelta import relativedelta
 from pydantic import BaseModel, ValidationError
 
-from lifecycle.enums import ContractKind, DeviceCategory
+from lifecycle.enums import ContractKind, DeviceCategory, ImportKind
 from lifecycle.imports import values as v
-from lifecycle.imports.fields import FIELDS, KEYS, ImportKind
+from lifecycle.imports.fields import FIELDS, KEYS
 from lifecycle.imports.reading import Cell
 from lifecycle.models import DeviceCreate, LicenseCreate, ServiceContractCreate
 from lifecycle.refdata import aue_date as reference_aue

@@ -23,6 +23,7 @@ from lifecycle.models.contracts import (
     ServiceContractUpdate,
     TermRecord,
 )
+from lifecycle.models.imports import ImportFile, ImportRejection
 from lifecycle.models.inventory import (
     DEVICE_SEARCH_TEXT,
     Device,
@@ -86,6 +87,8 @@ __all__ = [
     "DistrictCreate",
     "DistrictRead",
     "DistrictUpdate",
+    "ImportFile",
+    "ImportRejection",
     "InputModel",
     "JobRecord",
     "License",

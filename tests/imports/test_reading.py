@@ -7,7 +7,7 @@ import zipfile
 from datetime import datetime
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lifecycle.imports.reading import (
@@ -117,6 +117,8 @@ cells = st.text(
 )
 
 
+# the machine is shared: generation may be slow, never the property
+@settings(suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.lists(cells, min_size=3, max_size=3), min_size=1, max_size=8))
 def test_any_csv_we_write_reads_back_cell_for_cell(rows: list[list[str]]) -> None:
     data = csv_bytes(["a", "b", "c"], rows)

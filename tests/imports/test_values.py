@@ -9,10 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lifecycle.enums import DeviceCategory, DeviceStatus
+from lifecycle.enums import DeviceCategory, DeviceStatus, ImportKind
 from lifecycle.imports import values as v
 from lifecycle.imports.fields import (
-    ImportKind,
     check_mapping,
     guess_mapping,
     looks_like_google_admin,
