@@ -23,9 +23,11 @@ from werkzeug.routing import Rule
 
 from lifecycle.auth import create_token
 from lifecycle.db import get_session
-from lifecycle.enums import ObligationKind
+from lifecycle.enums import ImportKind, ObligationKind
 from lifecycle.models import (
     AuditEvent,
+    ImportFile,
+    ImportRejection,
     JobRecord,
     Notification,
     Obligation,
@@ -58,6 +60,7 @@ SCOPED: dict[str, Callable[[Other], int]] = {
     "obligation_id": lambda o: o.ids["obligation"],
     "notification_id": lambda o: o.ids["notification"],
     "scenario_id": lambda o: o.ids["scenario"],
+    "import_id": lambda o: o.ids["import"],
 }
 # Cooperative reference data every member may read.
 SHARED: dict[str, Callable[[Other], int]] = {
@@ -126,6 +129,22 @@ def arrange_other(db: Session, world: factories.World) -> Other:
         district_id=b.district.id, name=f"{MARKER} scenario", settings={"caps": {}}
     )
     db.add(scenario)
+    upload = ImportFile(
+        district_id=b.district.id, user_id=b.it.id, kind=ImportKind.DEVICES,
+        key="asset_tag", filename=f"{MARKER}.csv", content=b"Asset Tag\nX\n",
+        headers=["Asset Tag"], mapping={"asset_tag": 0}, message=MARKER,
+    )  # fmt: skip
+    db.add(upload)
+    db.flush()
+    db.add(
+        ImportRejection(
+            import_id=upload.id,
+            row_number=2,
+            column="Asset Tag",
+            message=MARKER,
+            cells=[MARKER],
+        )
+    )
     b.it.calendar_token_hash = hashlib.sha256(b"bravo-calendar").hexdigest()
     db.commit()
     ids = {
@@ -144,6 +163,7 @@ def arrange_other(db: Session, world: factories.World) -> Other:
         "user": b.it.id,
         "outbox": mail.id,
         "scenario": scenario.id,
+        "import": upload.id,
     }
     return Other(
         ids={k: int(v) for k, v in ids.items()}, district_id=int(b.district.id)

@@ -17,7 +17,7 @@ from rq import Retry
 from sqlmodel import Session, col, select
 
 from lifecycle import audit
-from lifecycle.enums import ImportKind, ImportState
+from lifecycle.enums import ImportKind, ImportState, Role
 from lifecycle.imports.engine import Context, resolve
 from lifecycle.imports.fields import (
     FIELDS,
@@ -28,6 +28,7 @@ from lifecycle.imports.fields import (
 )
 from lifecycle.imports.reading import Cell, UnreadableFile, read_table
 from lifecycle.imports.rows import PARSERS, Plan, Prepared, Rejected, prepare
+from lifecycle.imports.values import name_key
 from lifecycle.models import District, ImportFile, ImportRejection, JobRecord, User
 from lifecycle.spreadsheet import csv_cell
 from lifecycle.tenancy import district_filter
@@ -35,6 +36,8 @@ from lifecycle.web.errors import Conflict, NotFound, ValidationFailed
 from lifecycle.work.queue import start_job
 
 IMPORT = "import"
+# Only district IT changes a district's inventory (tenancy.writable_district).
+IMPORT_ROLES = (Role.DISTRICT_IT,)
 MAX_BYTES = 50 * 1024 * 1024
 PREVIEW_ROWS = 10
 # Defaults a person may give for a field the file lacks.
@@ -207,8 +210,14 @@ def preview(
                 result = Rejected(number, column, problem)
         if isinstance(result, Rejected):
             out.append(PreviewRow(number, cells, None, result))
-        else:
-            out.append(PreviewRow(number, cells, result.values, None))
+            continue
+        shown = dict(result.values)
+        matched = [n for n in result.school if name_key(n) in ctx.schools]
+        if matched:
+            shown["school"] = matched[0]
+        if result.vendor:
+            shown["vendor"] = result.vendor
+        out.append(PreviewRow(number, cells, shown, None))
         if len(out) >= rows:
             break
     return out
