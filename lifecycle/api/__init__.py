@@ -8,6 +8,7 @@ from lifecycle.api import (  # noqa: F401  (importing registers the operations)
     agreements,
     budget,
     devices,
+    imports,
     notifications,
     obligations,
     openapi,

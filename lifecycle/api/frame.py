@@ -53,6 +53,8 @@ class Operation:
     status: int = 200
     query: list[QueryParam] = field(default_factory=list)
     public: bool = False
+    # how the request body comes: JSON, or a form with a file (an upload)
+    content: str = "application/json"
 
     @property
     def path(self) -> str:
@@ -74,6 +76,7 @@ def operation(
     status: int = 200,
     query: list[QueryParam] | None = None,
     public: bool = False,
+    content: str = "application/json",
 ) -> Callable[[F], F]:
     """Register a view on the API blueprint and describe it for the OpenAPI document."""
 
@@ -93,6 +96,7 @@ def operation(
                 status=status,
                 query=query or [],
                 public=public,
+                content=content,
             )
         )
         if public:

@@ -230,6 +230,7 @@ def start_run(
     user_id: int | None,
     dry_run: bool,
     version: int | None = None,
+    enqueue: bool = True,
 ) -> JobRecord:
     """Queue a run of the whole file (a dry run writes nothing but the refused rows)."""
     _claim(session, imp, version)
@@ -248,15 +249,23 @@ def start_run(
     imp.last_row, imp.rows_total, imp.message = 0, 0, "Waiting for a worker…"
     imp.finished_at = None
     imp.version += 1
-    record = start_job(
-        session,
-        kind=IMPORT,
-        user_id=user_id,
-        district_id=imp.district_id,
-        params={"import_id": imp.id, "dry_run": dry_run},
-        retry=Retry(max=3, interval=[5, 30, 120]),
-        job_timeout=4 * 3600,
-    )
+    params = {"import_id": imp.id, "dry_run": dry_run}
+    if enqueue:
+        record = start_job(
+            session,
+            kind=IMPORT,
+            user_id=user_id,
+            district_id=imp.district_id,
+            params=params,
+            retry=Retry(max=3, interval=[5, 30, 120]),
+            job_timeout=4 * 3600,
+        )
+    else:  # the command line runs it in its own process
+        record = JobRecord(
+            kind=IMPORT, user_id=user_id, district_id=imp.district_id, params=params
+        )
+        session.add(record)
+        session.flush()
     imp.job_id = record.id
     session.add(imp)
     session.flush()

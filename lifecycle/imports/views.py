@@ -89,7 +89,12 @@ def _detail(
         keys=[(k, KEY_LABELS[k]) for k in KEYS[kind]],
         columns=list(enumerate(imp.headers)),
         preview=rows,
-        shown=[f for f in FIELDS[kind] if f.name in imp.mapping],
+        # the mapped fields, and those the import derives (an AUE from the model)
+        shown=[
+            f
+            for f in FIELDS[kind]
+            if f.name in imp.mapping or any(f.name in (r.values or {}) for r in rows)
+        ],
         categories=[(c.value, c.label) for c in DeviceCategory],
         statuses=[(s.value, s.label) for s in DeviceStatus],
         errors=errors or {},
