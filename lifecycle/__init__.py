@@ -38,6 +38,8 @@ def create_app(settings: Settings | None = None, **config: Any) -> Flask:
     from lifecycle.catalog.manage.views import bp as catalog_manage_bp
     from lifecycle.catalog.views import bp as catalog_bp
     from lifecycle.home.views import bp as home_bp
+    from lifecycle.imports import jobs as _import_jobs  # noqa: F401  (registers the job)
+    from lifecycle.imports.views import bp as imports_bp
     from lifecycle.inventory.views import bp as devices_bp
     from lifecycle.notices.views import bp as notifications_bp
     from lifecycle.org.districts.views import bp as districts_bp
@@ -96,6 +98,7 @@ def create_app(settings: Settings | None = None, **config: Any) -> Flask:
     app.register_blueprint(pipeline_bp)
     app.register_blueprint(rounds_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(imports_bp)
     return app
 
 

@@ -231,3 +231,32 @@ class JobState(StrEnum):
     @property
     def done(self) -> bool:
         return self in (JobState.FINISHED, JobState.FAILED)
+
+
+class ImportKind(StrEnum):
+    """What an import file holds (docs/rules.md#importing)."""
+
+    DEVICES = "devices"
+    LICENSES = "licenses"
+    CONTRACTS = "contracts"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class ImportState(StrEnum):
+    DRAFT = "draft"  # uploaded; the mapping can change
+    QUEUED = "queued"
+    RUNNING = "running"
+    CHECKED = "checked"  # a dry run finished; the mapping can still change
+    FINISHED = "finished"
+    FAILED = "failed"
+
+    @property
+    def label(self) -> str:
+        return {"checked": "Dry run done"}.get(self.value, self.value.capitalize())
+
+    @property
+    def busy(self) -> bool:
+        return self in (ImportState.QUEUED, ImportState.RUNNING)

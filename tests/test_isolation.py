@@ -23,10 +23,12 @@ from werkzeug.routing import Rule
 
 from lifecycle.auth import create_token
 from lifecycle.db import get_session
-from lifecycle.enums import ObligationKind, RoundState
+from lifecycle.enums import ImportKind, ObligationKind, RoundState
 from lifecycle.models import (
     AuditEvent,
     Commitment,
+    ImportFile,
+    ImportRejection,
     JobRecord,
     Notification,
     Obligation,
@@ -65,6 +67,7 @@ SCOPED: dict[str, Callable[[Other], int]] = {
     "scenario_id": lambda o: o.ids["scenario"],
     "commitment_id": lambda o: o.ids["commitment"],
     "order_line_id": lambda o: o.ids["order_line"],
+    "import_id": lambda o: o.ids["import"],
 }
 # Cooperative reference data every member may read.
 SHARED: dict[str, Callable[[Other], int]] = {
@@ -137,6 +140,22 @@ def arrange_other(db: Session, world: factories.World) -> Other:
         district_id=b.district.id, name=f"{MARKER} scenario", settings={"caps": {}}
     )
     db.add(scenario)
+    upload = ImportFile(
+        district_id=b.district.id, user_id=b.it.id, kind=ImportKind.DEVICES,
+        key="asset_tag", filename=f"{MARKER}.csv", content=b"Asset Tag\nX\n",
+        headers=["Asset Tag"], mapping={"asset_tag": 0}, message=MARKER,
+    )  # fmt: skip
+    db.add(upload)
+    db.flush()
+    db.add(
+        ImportRejection(
+            import_id=upload.id,
+            row_number=2,
+            column="Asset Tag",
+            message=MARKER,
+            cells=[MARKER],
+        )
+    )
     b.it.calendar_token_hash = hashlib.sha256(b"bravo-calendar").hexdigest()
     rnd = PurchaseRound(
         cooperative_id=coop.id,
@@ -191,6 +210,7 @@ def arrange_other(db: Session, world: factories.World) -> Other:
         "round": rnd.id,
         "commitment": commitment.id,
         "order_line": order_line.id,
+        "import": upload.id,
     }
     return Other(
         ids={k: int(v) for k, v in ids.items()}, district_id=int(b.district.id)

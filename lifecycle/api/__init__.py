@@ -9,6 +9,7 @@ from lifecycle.api import (  # noqa: F401  (importing registers the operations)
     budget,
     catalog,
     devices,
+    imports,
     notifications,
     obligations,
     openapi,

@@ -56,6 +56,8 @@ class Operation:
     # only some roles may call it (the others get a 403): set by `operation` from the
     # view's require_roles
     role_gated: bool = False
+    # how the request body comes: JSON, or a form with a file (an upload)
+    content: str = "application/json"
 
     @property
     def path(self) -> str:
@@ -77,6 +79,7 @@ def operation(
     status: int = 200,
     query: list[QueryParam] | None = None,
     public: bool = False,
+    content: str = "application/json",
 ) -> Callable[[F], F]:
     """Register a view on the API blueprint and describe it for the OpenAPI document."""
 
@@ -97,6 +100,7 @@ def operation(
                 query=query or [],
                 public=public,
                 role_gated=getattr(view, "allowed_roles", None) is not None,
+                content=content,
             )
         )
         if public:

@@ -110,9 +110,7 @@ def _operation(op: Operation, schemas: dict[str, Any]) -> dict[str, Any]:
         out["requestBody"] = {
             "required": True,
             "content": {
-                "application/json": {
-                    "schema": _schema_ref(op.request, schemas, "validation")
-                }
+                op.content: {"schema": _schema_ref(op.request, schemas, "validation")}
             },
         }
     if op.status == 204:

@@ -25,6 +25,7 @@ from lifecycle.models.contracts import (
     ServiceContractUpdate,
     TermRecord,
 )
+from lifecycle.models.imports import ImportFile, ImportRejection
 from lifecycle.models.inventory import (
     DEVICE_SEARCH_TEXT,
     Device,
@@ -99,6 +100,8 @@ __all__ = [
     "DistrictCreate",
     "DistrictRead",
     "DistrictUpdate",
+    "ImportFile",
+    "ImportRejection",
     "InputModel",
     "JobRecord",
     "License",

@@ -132,6 +132,7 @@ NAV: list[NavItem] = [
     NavItem("Vendors", "vendors.vendor_index", COOP, "/vendors"),
     NavItem("Districts", "districts.index", (Role.COOP_STAFF,), "/districts"),
     NavItem("Policy", "policy.policy_home", (Role.DISTRICT_IT,), "/policy"),
+    NavItem("Import", "imports.index", (Role.DISTRICT_IT,), "/import"),
     NavItem("Users", "admin.users", (Role.ADMIN,), "/admin/users"),
     NavItem("Districts", "admin.districts", (Role.ADMIN,), "/admin/districts"),
     NavItem("Activity", "admin.activity", (Role.ADMIN,), "/admin/activity"),
