@@ -804,6 +804,61 @@ def _draw_erate(
     return drawn, tuple(sorted(uses.values(), key=lambda u: u.first_funding_year))
 
 
+@dataclass(slots=True, eq=False)
+class _Sum:
+    """Refresh lines being added up into one (condensed)."""
+
+    first: Line
+    amount: Decimal
+    quantity: int
+    erate: Decimal
+    count: int = 1
+
+    def line(self) -> Line:
+        if self.count == 1:
+            return self.first
+        return replace(
+            self.first,
+            amount=self.amount,
+            quantity=self.quantity,
+            erate=self.erate,
+            day=self.first.day.replace(day=1),
+            unit_price=None,
+        )
+
+
+def condensed(lines: Iterable[Line]) -> list[Line]:
+    """Refresh lines added up by what every page groups them by — kind, fiscal year,
+    category, school, funding source, reason, month, first or later cycle, deferral,
+    lease payment, committed, E-Rate eligibility — so a cooperative's forecast need not
+    hold one line per cohort and cycle of every district; agreement lines unchanged.
+
+    Every total the pages, the drill-down and the API show is the same to the cent: a
+    sum over condensed lines is the sum over the lines they replace."""
+    out: list[Line | _Sum] = []
+    sums: dict[tuple[object, ...], _Sum] = {}
+    for line in lines:
+        if line.kind != "refresh":
+            out.append(line)
+            continue
+        day = line.day
+        key = (
+            line.fy, line.category, line.school_id, line.funding_source, line.reason,
+            day.year, day.month, line.cycle > 1, line.deferred_from, line.payment,
+            line.committed, line.c2,
+        )  # fmt: skip
+        found = sums.get(key)
+        if found is None:
+            found = sums[key] = _Sum(line, line.amount, line.quantity, line.erate)
+            out.append(found)
+        else:
+            found.amount += line.amount
+            found.quantity += line.quantity
+            found.erate += line.erate
+            found.count += 1
+    return [entry if isinstance(entry, Line) else entry.line() for entry in out]
+
+
 def merged(forecasts: Sequence[Forecast], plan: Plan, settings: Settings) -> Forecast:
     """Several districts' forecasts as one (the cooperative's)."""
     return Forecast(
@@ -823,6 +878,6 @@ def merged(forecasts: Sequence[Forecast], plan: Plan, settings: Settings) -> For
 __all__ = [
     "KINDS", "MAX_YEARS", "C2Cycle", "Cohort", "Committed", "Deferral", "Erate",
     "ErateCycleUse", "Forecast", "Item", "Lease", "Line", "Plan", "Settings", "Term",
-    "add_months", "erate_funding_year", "forecast", "lease_payment", "merged",
+    "add_months", "condensed", "erate_funding_year", "forecast", "lease_payment", "merged",
     "right_sized_seats",
 ]  # fmt: skip
