@@ -207,9 +207,12 @@ class Plan:
 
     def fy_of(self, day: date) -> int:
         """The FY a cost falls in: its date's, or the current one when overdue."""
-        return (
-            self.current_fy if day < self.today else fiscal_year(day, self.start_month)
-        )
+        if day < self.today:
+            return self.current_fy
+        # fiscal_year(day, start_month), inline: read for every line (start_month was
+        # checked when the plan was made)
+        start = self.start_month
+        return day.year + 1 if start > 1 and day.month >= start else day.year
 
     def first_day(self, fy: int) -> date:
         return fiscal_year_bounds(fy, self.start_month)[0]
@@ -319,6 +322,8 @@ def add_months(day: date, months: int) -> date:
     """day + months, the day of month clamped to the month's length (as relativedelta)."""
     index = day.month - 1 + months
     year, month = day.year + index // 12, index % 12 + 1
+    if day.day <= 28:  # every month has the day
+        return date(year, month, day.day)
     return date(year, month, min(day.day, monthrange(year, month)[1]))
 
 
@@ -379,6 +384,8 @@ class _Run:
             fy: growth_factor(self.inflation, max(0, fy - plan.current_fy))
             for fy in range(plan.current_fy, plan.last_fy + MAX_YEARS + 1)
         }
+        # per cohort (by its position): the replacement's lifespan and item
+        self.lives: dict[int, tuple[int | None, Item | None]] = {}
 
     # -- refresh
 
@@ -409,12 +416,16 @@ class _Run:
 
     def next_buy(self, buy: _Buy) -> _Buy | None:
         """The cycle after `buy`, if it falls inside the horizon."""
-        life = self.replacement_life(buy.cohort)
+        found = self.lives.get(buy.key)
+        if found is None:
+            cohort = buy.cohort
+            item = self.plan.items.get(cohort.item_id) if cohort.item_id else None
+            found = self.lives[buy.key] = (self.replacement_life(cohort), item)
+        life, item = found
         if life is None:
             return None
         bought = max(buy.due, self.plan.today)
         due, reason = add_months(bought, life), "cycle"
-        item = self.plan.items.get(buy.cohort.item_id) if buy.cohort.item_id else None
         aue = item.aue if item and item.aue and item.aue > bought else None
         if aue is not None and aue < due:
             due, reason = aue, "aue"
@@ -461,28 +472,38 @@ class _Run:
         cohort = buy.cohort
         cost = buy.unit * buy.quantity
         item = self.plan.items.get(cohort.item_id) if cohort.item_id else None
-        common = dict(
-            kind="refresh", category=cohort.category, school_id=cohort.school_id,
-            funding_source=cohort.funding_source, label=cohort.label, ref=cohort.ref,
-            quantity=buy.quantity, unit_price=buy.unit, reason=buy.reason,
-            cycle=buy.cycle, deferred_from=buy.deferred_from,
-            c2=bool(item and item.c2),
-        )  # fmt: skip
         lease = self.lease_of(buy)
-        if lease is None:
-            return [Line(fy=buy.fy, amount=cost, day=self.day_of(buy), **common)]  # type: ignore[arg-type]
-        payment = lease_payment(cost, lease.rate_pct, lease.years)
         first = self.day_of(buy)
+        payments: list[tuple[int, Decimal, date, tuple[int, int] | None]]
+        if lease is None:
+            payments = [(buy.fy, cost, first, None)]
+        else:
+            payment = lease_payment(cost, lease.rate_pct, lease.years)
+            payments = [
+                (buy.fy + k, payment, add_months(first, 12 * k), (k + 1, lease.years))
+                for k in range(lease.years)
+                if buy.fy + k <= self.plan.last_fy
+            ]
         return [
             Line(
-                fy=buy.fy + k,
-                amount=payment,
-                day=add_months(first, 12 * k),
-                payment=(k + 1, lease.years),
-                **common,  # type: ignore[arg-type]
+                kind="refresh",
+                fy=fy,
+                amount=amount,
+                day=day,
+                category=cohort.category,
+                school_id=cohort.school_id,
+                funding_source=cohort.funding_source,
+                label=cohort.label,
+                ref=cohort.ref,
+                quantity=buy.quantity,
+                unit_price=buy.unit,
+                reason=buy.reason,
+                cycle=buy.cycle,
+                deferred_from=buy.deferred_from,
+                payment=paid,
+                c2=bool(item and item.c2),
             )
-            for k in range(lease.years)
-            if buy.fy + k <= self.plan.last_fy
+            for fy, amount, day, paid in payments
         ]
 
     def day_of(self, buy: _Buy) -> date:
@@ -503,7 +524,7 @@ def _term_lines(run: _Run, terms: Iterable[Term]) -> list[Line]:
     for t in terms:
         if t.start < first_day:
             continue  # paid in an earlier fiscal year
-        fy = fiscal_year(t.start, plan.start_month)
+        fy = plan.fy_of(t.start)  # its own year: no earlier than the current one
         if fy > plan.last_fy:
             continue
         amount, seats, unit = t.price, t.seats, None
@@ -630,8 +651,9 @@ def forecast(
             if after is not None:
                 pending[after.fy].append(after)
 
+    order = {kind: k for k, kind in enumerate(KINDS)}
     lines = sorted(
-        refresh + fixed, key=lambda ln: (ln.fy, KINDS.index(ln.kind), ln.day, ln.ref)
+        refresh + fixed, key=lambda ln: (ln.fy, order[ln.kind], ln.day, ln.ref)
     )
     erate_cycles: tuple[ErateCycleUse, ...] = ()
     if plan.erate is not None:
