@@ -243,3 +243,15 @@ def add_database_args(parser: argparse.ArgumentParser, default_name: str) -> Non
     parser.add_argument(
         "--keep", action="store_true", help="keep the database afterwards"
     )
+
+
+def add_run_args(
+    parser: argparse.ArgumentParser, *, repeat: int, warmup: int, reuse: str
+) -> None:
+    """The timed runs per case, their warm-up, and --reuse (what a kept database is
+    used for, `reuse`)."""
+    parser.add_argument(
+        "--repeat", type=int, default=repeat, help=f"timed runs each (default {repeat})"
+    )
+    parser.add_argument("--warmup", type=int, default=warmup)
+    parser.add_argument("--reuse", action="store_true", help=reuse)

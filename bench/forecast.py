@@ -29,9 +29,9 @@ collector on and off, and profiled), with the numbers of cohorts, terms and line
 
 from __future__ import annotations
 
-import argparse
 import cProfile
 import gc
+import inspect
 import pstats
 import time
 from collections import Counter, defaultdict
@@ -58,10 +58,8 @@ from lifecycle.money import CENT
 from .common import (
     Samples,
     SqlTimer,
-    add_database_args,
+    add_run_args,
     bench_app,
-    create_database,
-    database_url,
     drop_database,
     interleaved,
     ms,
@@ -73,11 +71,8 @@ from .reference import EMAIL_DOMAIN
 from .scan import scan_all
 from .seed import (
     SeedReport,
-    add_size_args,
-    create_schema,
-    describe,
-    seed,
-    sizes_from,
+    bench_parser,
+    seeded,
     vacuum_analyze,
 )
 
@@ -255,13 +250,16 @@ def time_case(
 STEPS: list[tuple[Any, str, str, int]] = [
     (services, "run_district", "districts' forecasts (run_district)", 0),
     (services, "load", "inputs.load", 1),
+    (services, "load_many", "inputs.load_many (districts read together)", 1),
     (inputs, "_cohorts", "cohorts (_cohorts: devices GROUP BY)", 2),
     (inputs, "_committed", "committed (_committed)", 2),
     (inputs, "_terms", "terms (_terms)", 2),
     (inputs, "term_lines", "term_lines (priced terms, recursive CTE)", 3),
+    (inputs, "_agreements", "agreements (_agreements)", 3),
     (inputs, "_ordered_renewals", "ordered renewals", 3),
     (inputs, "_items", "items (_items: catalog items, tiers)", 2),
     (fc, "forecast", "pure forecast (forecast.forecast)", 1),
+    (fc, "condensed", "condense a district's lines (forecast.condensed)", 1),
     (fc, "merged", "merge the districts (forecast.merged)", 0),
 ]
 
@@ -324,7 +322,24 @@ class StepTimer:
                 self.gc_seconds[label] += self.collector.total - gc_before
                 self.calls[label] += 1
 
-        return timed
+        def timed_items(*args: Any, **kwargs: Any) -> Iterator[Any]:
+            """A generator's time is its steps' (not its consumer's between them)."""
+            items = real(*args, **kwargs)
+            self.calls[label] += 1
+            while True:
+                sql_before, gc_before = self.sql.total, self.collector.total
+                start = time.perf_counter()
+                try:
+                    item = next(items)
+                except StopIteration:
+                    return
+                finally:
+                    self.seconds[label] += time.perf_counter() - start
+                    self.sql_seconds[label] += self.sql.total - sql_before
+                    self.gc_seconds[label] += self.collector.total - gc_before
+                yield item
+
+        return timed_items if inspect.isgeneratorfunction(real) else timed
 
     @contextmanager
     def patched(self) -> Iterator[StepTimer]:
@@ -653,11 +668,14 @@ def obligation_count(engine: Engine) -> int:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    add_size_args(parser)
-    add_database_args(parser, "lifecycle_bench_forecast")
-    parser.add_argument("--repeat", type=int, default=30, help="timed runs per case")
-    parser.add_argument("--warmup", type=int, default=3)
+    parser = bench_parser(__doc__.split("\n")[0], "lifecycle_bench_forecast")
+    add_run_args(
+        parser,
+        repeat=30,
+        warmup=3,
+        reuse="use a database kept by an earlier --keep run (no seeding; scanned "
+        "only if it has no obligations)",
+    )
     parser.add_argument(
         "--coop-repeat",
         type=int,
@@ -683,29 +701,8 @@ def main(argv: list[str] | None = None) -> None:
         default=1,
         help="processes for the first scan, as in bench.scan (default 1)",
     )
-    parser.add_argument(
-        "--reuse",
-        action="store_true",
-        help="use a database kept by an earlier --keep run (no seeding; scanned "
-        "only if it has no obligations)",
-    )
     args = parser.parse_args(argv)
-    if args.reuse:
-        url = database_url(args.server_url, args.db_name)
-        engine = sa.create_engine(url)
-        report = describe(engine)
-    else:
-        sizes = sizes_from(args)
-        print(
-            f"Seeding {sizes.devices:,} devices, {sizes.licenses:,} licenses, "
-            f"{sizes.contracts:,} contracts over {sizes.districts:,} districts…"
-        )
-        url = create_database(args.server_url, args.db_name)
-        engine = sa.create_engine(url)
-        create_schema(engine)
-        report = seed(engine, sizes, derive=not args.underived, log=True)
-        print(report.describe())
-    engine.dispose()
+    url, report = seeded(args, "devices, licenses, contracts")
     try:
         app = bench_app(url)
         ensure_scanned(app, report, workers=args.workers)

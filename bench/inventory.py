@@ -23,7 +23,6 @@ traced memory) next to a bare COPY of the same rows.
 
 from __future__ import annotations
 
-import argparse
 import io
 import math
 import statistics
@@ -54,9 +53,8 @@ from lifecycle.web.paging import encode_cursor
 
 from .common import (
     SqlTimer,
-    add_database_args,
+    add_run_args,
     bench_app,
-    create_database,
     drop_database,
     interleaved,
     is_postgres,
@@ -69,11 +67,8 @@ from .common import (
 from .seed import (
     DistrictInfo,
     SeedReport,
-    Sizes,
-    add_size_args,
-    create_schema,
-    seed,
-    sizes_from,
+    bench_parser,
+    seeded,
     vacuum_analyze,
 )
 
@@ -485,33 +480,15 @@ def run(
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    add_size_args(parser)
-    add_database_args(parser, "lifecycle_bench_inventory")
-    parser.add_argument("--repeat", type=int, default=60, help="timed requests each")
-    parser.add_argument("--warmup", type=int, default=5)
-    parser.add_argument(
-        "--reuse",
-        action="store_true",
-        help="use an existing database from an earlier --keep run (no seeding)",
+    parser = bench_parser(__doc__.split("\n")[0], "lifecycle_bench_inventory")
+    add_run_args(
+        parser,
+        repeat=60,
+        warmup=5,
+        reuse="use an existing database from an earlier --keep run (no seeding)",
     )
     args = parser.parse_args(argv)
-    sizes: Sizes = sizes_from(args)
-    if args.reuse:
-        from .common import database_url
-        from .seed import describe
-
-        url = database_url(args.server_url, args.db_name)
-        engine = sa.create_engine(url)
-        report = describe(engine)
-    else:
-        print(f"Seeding {sizes.devices:,} devices over {sizes.districts:,} districts…")
-        url = create_database(args.server_url, args.db_name)
-        engine = sa.create_engine(url)
-        create_schema(engine)
-        report = seed(engine, sizes, derive=not args.underived, log=True)
-        print(report.describe())
-    engine.dispose()
+    url, report = seeded(args, "devices")
     try:
         app = bench_app(url)
         if args.underived:

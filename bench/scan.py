@@ -22,7 +22,6 @@ machine: full scan ≤ 60 s, unchanged rescan ≤ 15 s.
 
 from __future__ import annotations
 
-import argparse
 import multiprocessing
 import statistics
 import sys
@@ -54,7 +53,6 @@ from lifecycle.sqlfuncs import add_days
 
 from .common import (
     SqlTimer,
-    add_database_args,
     bench_app,
     create_database,
     drop_database,
@@ -65,7 +63,7 @@ from .common import (
 )
 from .seed import (
     SeedReport,
-    add_size_args,
+    bench_parser,
     create_schema,
     describe,
     seed,
@@ -489,9 +487,7 @@ def print_details(phases: list[Phase]) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    add_size_args(parser)
-    add_database_args(parser, "lifecycle_bench_scan")
+    parser = bench_parser(__doc__.split("\n")[0], "lifecycle_bench_scan")
     parser.add_argument(
         "--no-reminders", action="store_true", help="scan only, no reminders step"
     )

@@ -40,7 +40,13 @@ from lifecycle.models import (
     User,
 )
 
-from .common import add_database_args, create_database, is_postgres, stopwatch
+from .common import (
+    add_database_args,
+    create_database,
+    database_url,
+    is_postgres,
+    stopwatch,
+)
 from .profiles import (
     BENCH,
     CONTRACT_PROFILES,
@@ -440,6 +446,40 @@ def add_size_args(parser: argparse.ArgumentParser) -> None:
         help="leave devices' refresh dates empty for the first scan to fill "
         "(as seed-demo does) instead of storing them as app writes do",
     )
+
+
+def bench_parser(description: str, db_name: str) -> argparse.ArgumentParser:
+    """A benchmark's command line: the seed's sizes and the database's arguments."""
+    parser = argparse.ArgumentParser(description=description)
+    add_size_args(parser)
+    add_database_args(parser, db_name)
+    return parser
+
+
+def seeded(args: argparse.Namespace, what: str) -> tuple[str, SeedReport]:
+    """The database the arguments name, and what is in it: a kept one as it is
+    (--reuse), else a new one seeded at the arguments' sizes (`what`: the rows to
+    announce, e.g. "devices, licenses")."""
+    if args.reuse:
+        url = database_url(args.server_url, args.db_name)
+        engine = sa.create_engine(url)
+        report = describe(engine)
+    else:
+        sizes = sizes_from(args)
+        counts = {
+            "devices": sizes.devices,
+            "licenses": sizes.licenses,
+            "contracts": sizes.contracts,
+        }
+        named = ", ".join(f"{counts[w.strip()]:,} {w.strip()}" for w in what.split(","))
+        print(f"Seeding {named} over {sizes.districts:,} districts…")
+        url = create_database(args.server_url, args.db_name)
+        engine = sa.create_engine(url)
+        create_schema(engine)
+        report = seed(engine, sizes, derive=not args.underived, log=True)
+        print(report.describe())
+    engine.dispose()
+    return url, report
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -22,6 +22,8 @@ PURE = (
     "lifecycle.budget.fiscal",
     "lifecycle.budget.chart",
     "lifecycle.budget.forecast",
+    "lifecycle.budget.model",
+    "lifecycle.budget.rules",
     "lifecycle.budget.xlsx",
     "lifecycle.catalog.rules",
     "lifecycle.imports.fields",

@@ -183,14 +183,20 @@ class TermLine:
     seats: int | None
     committed: bool
     recorded: bool = False  # the price is known, not projected
+    district_id: int = 0
 
 
 def _term_lines_select(
-    session: Session, subject_type: str, by_ids: bool
+    session: Session, subject_type: str, by_ids: bool, many: bool = False
 ) -> sa.Select[Any]:
     model = SUBJECTS[subject_type]
     n = col(model.current_term_number)
-    where = [col(model.district_id) == DISTRICT, n.is_not(None)]
+    district = (
+        in_ids(session, col(model.district_id), ids_param(session, "p_districts"))
+        if many
+        else col(model.district_id) == DISTRICT
+    )
+    where = [district, n.is_not(None)]
     if by_ids:
         where.append(in_ids(session, col(model.id), ids_param(session, "p_ids")))
     priced = priced_terms(
@@ -198,9 +204,10 @@ def _term_lines_select(
     )
     k = priced.c.k
     decided = sa.func.coalesce(col(model.decision_term_number), n)
-    columns = {
+    columns: dict[str, Any] = {
         "subject_type": sa.literal(subject_type),
         "subject_id": priced.c.id,
+        "district_id": col(model.district_id),
         "number": k,
         "start": term_start_expr(model, k),
         "end": term_end_expr(model, k),
@@ -220,31 +227,46 @@ def _term_lines_select(
 def term_lines(
     session: Session,
     *,
-    district_id: int,
+    district_id: int | None = None,
     until: date,
     subject_type: str | None = None,
     ids: list[int] | None = None,
+    district_ids: list[int] | None = None,
 ) -> list[TermLine]:
     """Every term of a district's licenses and contracts (or those of one kind, or some
     ids of it) from the current term to the last one starting by `until`, priced and
     marked committed or open, in one statement (what a multi-year forecast needs).
+    `district_ids` instead of `district_id`: the terms of several districts in the
+    same statement (each line names its district).
 
     From the stored term fields, which the scan and every edit keep current.
     """
     if ids is not None and subject_type is None:
         raise ValueError("ids name records of one kind: give subject_type too")
+    if (district_id is None) == (district_ids is None):
+        raise ValueError("name one district (district_id) or several (district_ids)")
+    many = district_ids is not None
     kinds = [subject_type] if subject_type else list(SUBJECTS)
-    name = f"term lines {kinds} {'by ids' if ids is not None else 'all'}"
+    name = (
+        f"term lines {kinds} {'by ids' if ids is not None else 'all'}"
+        f"{' of districts' if many else ''}"
+    )
 
     def build(session: Session) -> Any:
-        selects = [_term_lines_select(session, kind, ids is not None) for kind in kinds]
+        selects = [
+            _term_lines_select(session, kind, ids is not None, many) for kind in kinds
+        ]
         lines = sa.union_all(*selects).subquery("lines")
         return sa.select(lines).order_by(
             lines.c.subject_type, lines.c.subject_id, lines.c.number
         )
 
     stmt = built_once(session, name, build)
-    params: dict[str, Any] = {"p_district_id": district_id, "p_until": until}
+    params: dict[str, Any] = {"p_until": until}
+    if district_ids is not None:
+        params["p_districts"] = ids_value(session, district_ids)
+    else:
+        params["p_district_id"] = district_id
     if ids is not None:
         params["p_ids"] = ids_value(session, ids)
     session.flush()  # the lines read the stored term fields: pending edits first
@@ -260,6 +282,7 @@ def term_lines(
             seats=row["seats"],
             committed=bool(row["committed"]),
             recorded=bool(row["recorded"]),
+            district_id=int(row["district_id"]),
         )
         for row in rows
     ]

@@ -16,335 +16,39 @@ and earlier, for as long as it falls inside the horizon.
 from __future__ import annotations
 
 import math
-from calendar import monthrange
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date
-from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, localcontext
+from decimal import ROUND_HALF_UP, Decimal
 
-from lifecycle.budget.fiscal import fiscal_year, fiscal_year_bounds
+from lifecycle.budget.model import (
+    KINDS,
+    MAX_YEARS,
+    ZERO,
+    C2Cycle,
+    Cohort,
+    Committed,
+    Deferral,
+    Erate,
+    ErateCycleUse,
+    Forecast,
+    Item,
+    Lease,
+    Line,
+    Plan,
+    Settings,
+    Term,
+)
+from lifecycle.budget.rules import (
+    add_months,
+    erate_funding_year,
+    lease_payment,
+    right_sized_seats,
+)
 from lifecycle.money import CENT, growth_factor, to_cents
 
-KINDS = ("refresh", "license", "contract")
-MAX_YEARS = 15
-ZERO = Decimal("0.00")
-
-
-# ---------------------------------------------------------------------------
-# Inputs
-
-
-@dataclass(frozen=True, slots=True)
-class Item:
-    """A catalog item as the forecast prices it: list price and volume tiers."""
-
-    id: int
-    name: str
-    list_price: Decimal
-    tiers: tuple[tuple[int, Decimal], ...] = ()  # (min_qty, unit price)
-    lifespan_months: int | None = None
-    aue: date | None = None  # the model's AUE date, where known
-    c2: bool = False
-
-    def unit_price(self, quantity: int) -> Decimal:
-        """The price of one unit when `quantity` are bought: the highest tier reached,
-        else the list price."""
-        reached = [tier for tier in self.tiers if tier[0] <= quantity]
-        return max(reached)[1] if reached else self.list_price
-
-
-@dataclass(frozen=True, slots=True)
-class Cohort:
-    """Devices of one district that share everything the forecast reads of them."""
-
-    category: str
-    quantity: int
-    due: date  # the stored refresh date (docs/rules.md#device-refresh)
-    item_id: int | None = None  # the replacement item: the policy's, else the model
-    unit_cost: Decimal = ZERO  # one device's purchase cost (the price without an item)
-    school_id: int | None = None
-    funding_source: str = ""
-    purchase_date: date | None = None
-    aue: date | None = None
-    eol: date | None = None
-    own_lifespan: int | None = None  # the device's own override
-    model_lifespan: int | None = None  # its catalog item's default
-    reason: str = "lifespan"  # why `due`: aue, eol or lifespan
-    label: str = ""
-    ref: str = ""  # how the pages find the devices again
-
-
-@dataclass(frozen=True, slots=True)
-class Term:
-    """One term of a license or contract, priced (agreements/sql.term_lines)."""
-
-    kind: str  # license | contract
-    subject_id: int
-    number: int
-    start: date
-    price: Decimal
-    committed: bool  # the district is bound to it already
-    recorded: bool = False  # priced on record (today's term, or renewed ahead)
-    seats: int | None = None
-    seats_used: int | None = None
-    price_per_seat: Decimal | None = None
-    category: str = ""
-    school_id: int | None = None
-    funding_source: str = ""
-    c2: bool = False
-    label: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Committed:
-    """Money already ordered (a refresh or renewal bought through a round): spent, so
-    shown as committed and never counted again as a need."""
-
-    kind: str
-    due: date
-    amount: Decimal
-    quantity: int = 1
-    category: str = ""
-    school_id: int | None = None
-    funding_source: str = ""
-    c2: bool = False
-    label: str = ""
-    ref: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Lease:
-    """Pay a refresh in `years` equal annual payments at `rate_pct` a year."""
-
-    years: int
-    rate_pct: Decimal = ZERO
-
-
-@dataclass(frozen=True, slots=True)
-class Settings:
-    """A scenario's changes to the baseline; the empty settings are the baseline."""
-
-    lifespans: Mapping[str, int] = field(default_factory=dict)  # category → months
-    inflation_pct: Decimal | None = None  # None: the district's
-    headroom_pct: Decimal | None = None  # license right-sizing; None: off
-    leases: Mapping[str, Lease] = field(default_factory=dict)  # category → lease
-    caps: Mapping[int, Decimal] = field(default_factory=dict)  # FY → cap
-    max_deferral_months: int | None = None  # None: the district's
-
-
-@dataclass(frozen=True, slots=True)
-class C2Cycle:
-    """A Category Two budget cycle, its funding years named by the year they start."""
-
-    name: str
-    first_funding_year: int
-    last_funding_year: int
-    multiplier: Decimal
-    floor: Decimal
-    source: str = ""
-
-    def budget(self, enrollment: int) -> Decimal:
-        """The five-year pre-discount budget: max(multiplier × students, floor)."""
-        return max(to_cents(self.multiplier * enrollment), self.floor)
-
-
-@dataclass(frozen=True, slots=True)
-class Erate:
-    enrollment: int
-    discount_pct: Decimal
-    cycles: tuple[C2Cycle, ...]
-
-    def cycle_of(self, funding_year: int) -> tuple[C2Cycle, bool] | None:
-        """The cycle of a funding year, and whether it is extrapolated (past the last
-        published cycle, the last one's figures are the planning assumption)."""
-        for cycle in self.cycles:
-            if cycle.first_funding_year <= funding_year <= cycle.last_funding_year:
-                return cycle, False
-        if not self.cycles:
-            return None
-        last = max(self.cycles, key=lambda c: c.last_funding_year)
-        if funding_year <= last.last_funding_year:
-            return None  # before every published cycle
-        length = last.last_funding_year - last.first_funding_year + 1
-        k = (funding_year - last.first_funding_year) // length
-        first = last.first_funding_year + k * length
-        name = f"funding years {first}–{first + length - 1} (assumed)"
-        return replace(
-            last,
-            name=name,
-            first_funding_year=first,
-            last_funding_year=first + length - 1,
-        ), True
-
-
-@dataclass(frozen=True, slots=True)
-class Plan:
-    """Who the forecast is for and from when."""
-
-    today: date
-    start_month: int = 7
-    years: int = 7
-    inflation_pct: Decimal = Decimal("3.00")
-    max_deferral_months: int = 12
-    policy_lifespans: Mapping[str, int] = field(default_factory=dict)
-    items: Mapping[int, Item] = field(default_factory=dict)
-    erate: Erate | None = None
-    # computed once (read for every line): the current and the last fiscal year
-    current_fy: int = field(init=False)
-    last_fy: int = field(init=False)
-
-    def __post_init__(self) -> None:
-        if not 1 <= self.years <= MAX_YEARS:
-            raise ValueError(f"years must be 1–{MAX_YEARS}, got {self.years}")
-        current = fiscal_year(self.today, self.start_month)
-        object.__setattr__(self, "current_fy", current)
-        object.__setattr__(self, "last_fy", current + self.years - 1)
-
-    @property
-    def fiscal_years(self) -> list[int]:
-        return [self.current_fy + k for k in range(self.years)]
-
-    def fy_of(self, day: date) -> int:
-        """The FY a cost falls in: its date's, or the current one when overdue."""
-        return (
-            self.current_fy if day < self.today else fiscal_year(day, self.start_month)
-        )
-
-    def first_day(self, fy: int) -> date:
-        return fiscal_year_bounds(fy, self.start_month)[0]
-
-
-# ---------------------------------------------------------------------------
-# Outputs
-
-
-@dataclass(frozen=True, slots=True)
-class Line:
-    """One amount in one fiscal year: the unit the totals, exports and drill-down share."""
-
-    kind: str  # refresh | license | contract
-    fy: int
-    amount: Decimal
-    day: date
-    category: str
-    school_id: int | None
-    funding_source: str
-    label: str
-    ref: str  # cohort:<key> | license:<id> | contract:<id>
-    quantity: int = 1
-    unit_price: Decimal | None = None
-    committed: bool = False
-    reason: str = ""  # refresh: aue | eol | lifespan | cycle
-    cycle: int = 0  # refresh: 1 for the stored refresh date, 2… repeats
-    term: int | None = None  # agreements: the term number
-    deferred_from: int | None = None  # refresh: the FY a cap moved it out of
-    payment: tuple[int, int] | None = None  # lease: payment k of n
-    c2: bool = False
-    erate: Decimal = ZERO  # E-Rate's share of the amount
-
-    @property
-    def net(self) -> Decimal:
-        return self.amount - self.erate
-
-
-@dataclass(frozen=True, slots=True)
-class Deferral:
-    label: str
-    ref: str
-    category: str
-    quantity: int
-    from_fy: int
-    to_fy: int
-    amount: Decimal  # what it costs in the year it moved to (its first payment, leased)
-
-
-@dataclass(frozen=True, slots=True)
-class ErateCycleUse:
-    name: str
-    budget: Decimal
-    used: Decimal  # pre-discount, drawn by the forecast's eligible lines
-    assumed: bool  # figures extrapolated from the last published cycle
-    first_funding_year: int = 0
-    last_funding_year: int = 0
-
-    @property
-    def left(self) -> Decimal:
-        return self.budget - self.used
-
-
-@dataclass(frozen=True, slots=True)
-class Forecast:
-    plan: Plan
-    settings: Settings
-    lines: tuple[Line, ...]
-    deferrals: tuple[Deferral, ...] = ()
-    shortfall: Mapping[int, Decimal] = field(default_factory=dict)
-    erate_cycles: tuple[ErateCycleUse, ...] = ()
-
-    @property
-    def fiscal_years(self) -> list[int]:
-        return self.plan.fiscal_years
-
-    def total(self, **match: object) -> Decimal:
-        return sum((line.amount for line in self.lines if _matches(line, match)), ZERO)
-
-    def totals(self, *by: str) -> dict[tuple[object, ...], Decimal]:
-        """Sums of lines grouped by Line attributes, e.g. totals("fy", "kind")."""
-        sums: dict[tuple[object, ...], Decimal] = defaultdict(lambda: ZERO)
-        for line in self.lines:
-            sums[tuple(getattr(line, name) for name in by)] += line.amount
-        return dict(sums)
-
-    def by_year(self) -> dict[int, Decimal]:
-        sums = {fy: ZERO for fy in self.fiscal_years}
-        for line in self.lines:  # merged districts may name one more year
-            sums[line.fy] = sums.get(line.fy, ZERO) + line.amount
-        return sums
-
-    @property
-    def erate_share(self) -> Decimal:
-        return sum((line.erate for line in self.lines), ZERO)
-
-
-def _matches(line: Line, match: Mapping[str, object]) -> bool:
-    return all(getattr(line, name) == value for name, value in match.items())
-
-
-# ---------------------------------------------------------------------------
-# Rules
-
-
-def add_months(day: date, months: int) -> date:
-    """day + months, the day of month clamped to the month's length (as relativedelta)."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return date(year, month, min(day.day, monthrange(year, month)[1]))
-
-
-def lease_payment(principal: Decimal, rate_pct: Decimal, years: int) -> Decimal:
-    """One of `years` equal annual payments for principal at rate_pct a year, to the cent:
-    P·r / (1 − (1+r)^−N); with r = 0, P/N (48,000.00 at 4 % over 3 years: 17,296.73)."""
-    if years < 1:
-        raise ValueError(f"a lease runs 1 year or more, got {years}")
-    with localcontext() as ctx:
-        ctx.prec = 60
-        r = Decimal(rate_pct) / 100
-        if r == 0:
-            return to_cents(principal / years)
-        return to_cents(principal * r / (1 - 1 / growth_factor(rate_pct, years)))
-
-
-def right_sized_seats(seats_used: int, headroom_pct: Decimal) -> int:
-    """Seats to renew: seats used × (1 + headroom), rounded up (200 used, 10 % → 220)."""
-    exact = Decimal(seats_used) * (1 + Decimal(headroom_pct) / 100)
-    return int(exact.to_integral_value(rounding=ROUND_CEILING))
-
-
-def erate_funding_year(day: date) -> int:
-    """E-Rate names a funding year by the year it starts (1 July)."""
-    return day.year if day.month >= 7 else day.year - 1
-
+BASELINE = Settings()  # the empty settings: no scenario
 
 # ---------------------------------------------------------------------------
 # The forecast
@@ -379,6 +83,8 @@ class _Run:
             fy: growth_factor(self.inflation, max(0, fy - plan.current_fy))
             for fy in range(plan.current_fy, plan.last_fy + MAX_YEARS + 1)
         }
+        # per cohort (by its position): the replacement's lifespan and item
+        self.lives: dict[int, tuple[int | None, Item | None]] = {}
 
     # -- refresh
 
@@ -409,12 +115,16 @@ class _Run:
 
     def next_buy(self, buy: _Buy) -> _Buy | None:
         """The cycle after `buy`, if it falls inside the horizon."""
-        life = self.replacement_life(buy.cohort)
+        found = self.lives.get(buy.key)
+        if found is None:
+            cohort = buy.cohort
+            item = self.plan.items.get(cohort.item_id) if cohort.item_id else None
+            found = self.lives[buy.key] = (self.replacement_life(cohort), item)
+        life, item = found
         if life is None:
             return None
         bought = max(buy.due, self.plan.today)
         due, reason = add_months(bought, life), "cycle"
-        item = self.plan.items.get(buy.cohort.item_id) if buy.cohort.item_id else None
         aue = item.aue if item and item.aue and item.aue > bought else None
         if aue is not None and aue < due:
             due, reason = aue, "aue"
@@ -461,28 +171,38 @@ class _Run:
         cohort = buy.cohort
         cost = buy.unit * buy.quantity
         item = self.plan.items.get(cohort.item_id) if cohort.item_id else None
-        common = dict(
-            kind="refresh", category=cohort.category, school_id=cohort.school_id,
-            funding_source=cohort.funding_source, label=cohort.label, ref=cohort.ref,
-            quantity=buy.quantity, unit_price=buy.unit, reason=buy.reason,
-            cycle=buy.cycle, deferred_from=buy.deferred_from,
-            c2=bool(item and item.c2),
-        )  # fmt: skip
         lease = self.lease_of(buy)
-        if lease is None:
-            return [Line(fy=buy.fy, amount=cost, day=self.day_of(buy), **common)]  # type: ignore[arg-type]
-        payment = lease_payment(cost, lease.rate_pct, lease.years)
         first = self.day_of(buy)
+        payments: list[tuple[int, Decimal, date, tuple[int, int] | None]]
+        if lease is None:
+            payments = [(buy.fy, cost, first, None)]
+        else:
+            payment = lease_payment(cost, lease.rate_pct, lease.years)
+            payments = [
+                (buy.fy + k, payment, add_months(first, 12 * k), (k + 1, lease.years))
+                for k in range(lease.years)
+                if buy.fy + k <= self.plan.last_fy
+            ]
         return [
             Line(
-                fy=buy.fy + k,
-                amount=payment,
-                day=add_months(first, 12 * k),
-                payment=(k + 1, lease.years),
-                **common,  # type: ignore[arg-type]
+                kind="refresh",
+                fy=fy,
+                amount=amount,
+                day=day,
+                category=cohort.category,
+                school_id=cohort.school_id,
+                funding_source=cohort.funding_source,
+                label=cohort.label,
+                ref=cohort.ref,
+                quantity=buy.quantity,
+                unit_price=buy.unit,
+                reason=buy.reason,
+                cycle=buy.cycle,
+                deferred_from=buy.deferred_from,
+                payment=paid,
+                c2=bool(item and item.c2),
             )
-            for k in range(lease.years)
-            if buy.fy + k <= self.plan.last_fy
+            for fy, amount, day, paid in payments
         ]
 
     def day_of(self, buy: _Buy) -> date:
@@ -503,7 +223,7 @@ def _term_lines(run: _Run, terms: Iterable[Term]) -> list[Line]:
     for t in terms:
         if t.start < first_day:
             continue  # paid in an earlier fiscal year
-        fy = fiscal_year(t.start, plan.start_month)
+        fy = plan.fy_of(t.start)  # its own year: no earlier than the current one
         if fy > plan.last_fy:
             continue
         amount, seats, unit = t.price, t.seats, None
@@ -571,7 +291,7 @@ def forecast(
     cohorts: Sequence[Cohort] = (),
     terms: Iterable[Term] = (),
     committed: Iterable[Committed] = (),
-    settings: Settings = Settings(),
+    settings: Settings = BASELINE,
 ) -> Forecast:
     """The forecast of one district over the plan's fiscal years (docs/rules.md#the-multi-year-forecast).
 
@@ -630,8 +350,9 @@ def forecast(
             if after is not None:
                 pending[after.fy].append(after)
 
+    order = {kind: k for k, kind in enumerate(KINDS)}
     lines = sorted(
-        refresh + fixed, key=lambda ln: (ln.fy, KINDS.index(ln.kind), ln.day, ln.ref)
+        refresh + fixed, key=lambda ln: (ln.fy, order[ln.kind], ln.day, ln.ref)
     )
     erate_cycles: tuple[ErateCycleUse, ...] = ()
     if plan.erate is not None:
@@ -804,6 +525,61 @@ def _draw_erate(
     return drawn, tuple(sorted(uses.values(), key=lambda u: u.first_funding_year))
 
 
+@dataclass(slots=True, eq=False)
+class _Sum:
+    """Refresh lines being added up into one (condensed)."""
+
+    first: Line
+    amount: Decimal
+    quantity: int
+    erate: Decimal
+    count: int = 1
+
+    def line(self) -> Line:
+        if self.count == 1:
+            return self.first
+        return replace(
+            self.first,
+            amount=self.amount,
+            quantity=self.quantity,
+            erate=self.erate,
+            day=self.first.day.replace(day=1),
+            unit_price=None,
+        )
+
+
+def condensed(lines: Iterable[Line]) -> list[Line]:
+    """Refresh lines added up by what every page groups them by — kind, fiscal year,
+    category, school, funding source, reason, month, first or later cycle, deferral,
+    lease payment, committed, E-Rate eligibility — so a cooperative's forecast need not
+    hold one line per cohort and cycle of every district; agreement lines unchanged.
+
+    Every total the pages, the drill-down and the API show is the same to the cent: a
+    sum over condensed lines is the sum over the lines they replace."""
+    out: list[Line | _Sum] = []
+    sums: dict[tuple[object, ...], _Sum] = {}
+    for line in lines:
+        if line.kind != "refresh":
+            out.append(line)
+            continue
+        day = line.day
+        key = (
+            line.fy, line.category, line.school_id, line.funding_source, line.reason,
+            day.year, day.month, line.cycle > 1, line.deferred_from, line.payment,
+            line.committed, line.c2,
+        )  # fmt: skip
+        found = sums.get(key)
+        if found is None:
+            found = sums[key] = _Sum(line, line.amount, line.quantity, line.erate)
+            out.append(found)
+        else:
+            found.amount += line.amount
+            found.quantity += line.quantity
+            found.erate += line.erate
+            found.count += 1
+    return [entry if isinstance(entry, Line) else entry.line() for entry in out]
+
+
 def merged(forecasts: Sequence[Forecast], plan: Plan, settings: Settings) -> Forecast:
     """Several districts' forecasts as one (the cooperative's)."""
     return Forecast(
@@ -823,6 +599,6 @@ def merged(forecasts: Sequence[Forecast], plan: Plan, settings: Settings) -> For
 __all__ = [
     "KINDS", "MAX_YEARS", "C2Cycle", "Cohort", "Committed", "Deferral", "Erate",
     "ErateCycleUse", "Forecast", "Item", "Lease", "Line", "Plan", "Settings", "Term",
-    "add_months", "erate_funding_year", "forecast", "lease_payment", "merged",
+    "add_months", "condensed", "erate_funding_year", "forecast", "lease_payment", "merged",
     "right_sized_seats",
 ]  # fmt: skip

@@ -10,6 +10,7 @@ refreshes that are ordered are committed spend; done, lapsed or retired ones are
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -41,7 +42,7 @@ from lifecycle.models import (
 )
 from lifecycle.refdata import aue_date, erate_c2_cycles
 from lifecycle.scan.obligations import OPEN_STATES
-from lifecycle.sqlfuncs import month_start
+from lifecycle.sqlfuncs import ids_in, month_start
 
 # Still a need: the scan's open states, and in a round (not yet ordered).
 NEEDS = (*OPEN_STATES, ObligationState.IN_ROUND)
@@ -64,10 +65,10 @@ def cohort_ref(
 
 
 def _cohorts(
-    session: Session, district_id: int, schools: dict[int, str]
-) -> tuple[list[fc.Cohort], set[int]]:
-    """The district's devices with an open refresh, grouped by every field the forecast
-    reads (docs/rules.md#the-multi-year-forecast)."""
+    session: Session, district_ids: list[int], schools: Mapping[int, str]
+) -> tuple[dict[int, list[fc.Cohort]], set[int]]:
+    """The districts' devices with an open refresh, grouped by every field the forecast
+    reads (docs/rules.md#the-multi-year-forecast), per district."""
     model = aliased(CatalogItem, name="model_item")
     item = sa.func.coalesce(
         col(CategoryPolicy.replacement_item_id), col(Device.catalog_item_id)
@@ -77,6 +78,7 @@ def _cohorts(
     # gives the same answer for any day of the month: devices are grouped by month,
     # and by purchase cost only where no catalog item prices them.
     keys: list[sa.Label[Any]] = [
+        col(Device.district_id).label("district_id"),
         col(Device.category).label("category"),
         col(Device.school_id).label("school_id"),
         col(Device.funding_source).label("funding_source"),
@@ -116,30 +118,40 @@ def _cohorts(
         )
         .outerjoin(model, col(model.id) == col(Device.catalog_item_id))
         .where(
-            col(Device.district_id) == district_id, col(Device.refresh_due).is_not(None)
+            _of(session, col(Device.district_id), district_ids),
+            col(Device.refresh_due).is_not(None),
         )
         .group_by(*[k.element for k in keys])
         .order_by(*[k.element for k in keys])  # a stable order: the deferral ties on it
     )
-    cohorts, items = [], set()
+    cohorts: dict[int, list[fc.Cohort]] = {d: [] for d in district_ids}
+    items = set()
+    labels: dict[tuple[str, int | None], str] = {}
     for row in session.execute(stmt).mappings():
         category = str(getattr(row["category"], "value", row["category"]))
-        school = schools.get(row["school_id"]) if row["school_id"] else None
+        school_id = row["school_id"]
         bought = row["purchase_date"]
-        label = category_label(category) + (f" at {school}" if school else "")
+        where = (category, school_id)
+        if where not in labels:
+            school = schools.get(school_id) if school_id else None
+            labels[where] = category_label(category) + (
+                f" at {school}" if school else ""
+            )
+        label = labels[where]
         if bought is not None:
             label += f", bought {bought:%b %Y}"
         if row["item_id"] is not None:
             items.add(int(row["item_id"]))
-        cohorts.append(
+        funding = row["funding_source"] or ""
+        cohorts[row["district_id"]].append(
             fc.Cohort(
                 category=category,
                 quantity=int(row["quantity"]),
                 due=row["due"],
                 item_id=row["item_id"],
                 unit_cost=Decimal(row["unit_cost"]),
-                school_id=row["school_id"],
-                funding_source=row["funding_source"] or "",
+                school_id=school_id,
+                funding_source=funding,
                 purchase_date=bought,
                 aue=row["aue"],
                 eol=row["eol"],
@@ -147,61 +159,106 @@ def _cohorts(
                 model_lifespan=row["model_lifespan"],
                 reason=row["reason"] or "lifespan",
                 label=label,
-                ref=cohort_ref(
-                    category, row["school_id"], row["funding_source"] or "", row["due"]
-                ),
+                ref=cohort_ref(category, school_id, funding, row["due"]),
             )
         )
     return cohorts, items
 
 
+def refresh_counts(session: Session, district_id: int) -> dict[str, int]:
+    """Devices with a refresh still to plan, per category: what the scenario editor
+    lists beside each category's lifespan (the devices the cohorts hold)."""
+    rows = session.execute(
+        sa.select(col(Device.category), sa.func.count())
+        .join(
+            Obligation,
+            sa.and_(
+                col(Obligation.district_id) == col(Device.district_id),
+                col(Obligation.subject_type) == "device",
+                col(Obligation.subject_id) == col(Device.id),
+                col(Obligation.kind) == ObligationKind.REFRESH,
+                col(Obligation.term_number) == 0,
+                col(Obligation.state).in_(NEEDS),
+            ),
+        )
+        .where(
+            col(Device.district_id) == district_id, col(Device.refresh_due).is_not(None)
+        )
+        .group_by(col(Device.category))
+    ).all()
+    return {str(getattr(cat, "value", cat)): int(n) for cat, n in rows}
+
+
+def policy_lifespans(session: Session, district_id: int) -> dict[str, int]:
+    """The district policy's lifespan per category, where it sets one."""
+    return {
+        str(getattr(cat, "value", cat)): months
+        for cat, months in session.execute(
+            sa.select(
+                col(CategoryPolicy.category), col(CategoryPolicy.lifespan_months)
+            ).where(
+                col(CategoryPolicy.district_id) == district_id,
+                col(CategoryPolicy.lifespan_months).is_not(None),
+            )
+        )
+    }
+
+
+def _of(session: Session, column: Any, district_ids: list[int]) -> Any:
+    """`column` is one of the districts' (a plain = for one)."""
+    if len(district_ids) == 1:
+        return column == district_ids[0]
+    return ids_in(session, column, district_ids)
+
+
 def _committed(
-    session: Session, district_id: int
-) -> tuple[list[fc.Committed], set[int]]:
+    session: Session, district_ids: list[int]
+) -> tuple[dict[int, list[fc.Committed]], set[int]]:
     """Ordered refreshes: spent, shown once as committed."""
+    group = [
+        col(Obligation.district_id),
+        col(Obligation.category),
+        col(Obligation.school_id),
+        col(Obligation.funding_source),
+        col(Obligation.catalog_item_id),
+        col(Obligation.due_date),
+    ]
     stmt = (
         sa.select(
-            col(Obligation.category),
-            col(Obligation.school_id),
-            col(Obligation.funding_source),
-            col(Obligation.catalog_item_id),
-            col(Obligation.due_date),
+            *group,
             sa.func.sum(col(Obligation.estimated_cost)),
             sa.func.sum(col(Obligation.quantity)),
         )
         .where(
-            col(Obligation.district_id) == district_id,
+            _of(session, col(Obligation.district_id), district_ids),
             col(Obligation.kind) == ObligationKind.REFRESH,
             col(Obligation.state) == ObligationState.ORDERED,
         )
-        .group_by(
-            col(Obligation.category),
-            col(Obligation.school_id),
-            col(Obligation.funding_source),
-            col(Obligation.catalog_item_id),
-            col(Obligation.due_date),
-        )
+        .group_by(*group)
     )
     rows = session.execute(stmt).all()
-    items = {int(r[3]) for r in rows if r[3] is not None}
-    found = [
-        fc.Committed(
-            kind="refresh",
-            due=due,
-            amount=Decimal(amount),
-            quantity=int(qty),
-            category=category,
-            school_id=school_id,
-            funding_source=funding or "",
-            label=f"{category_label(category)} on order",
-            ref=cohort_ref(category, school_id, funding or "", due),
+    items = {int(r[4]) for r in rows if r[4] is not None}
+    found: dict[int, list[fc.Committed]] = {d: [] for d in district_ids}
+    for district_id, category, school_id, funding, _item, due, amount, qty in rows:
+        found[district_id].append(
+            fc.Committed(
+                kind="refresh",
+                due=due,
+                amount=Decimal(amount),
+                quantity=int(qty),
+                category=category,
+                school_id=school_id,
+                funding_source=funding or "",
+                label=f"{category_label(category)} on order",
+                ref=cohort_ref(category, school_id, funding or "", due),
+            )
         )
-        for category, school_id, funding, _item, due, amount, qty in rows
-    ]
     return found, items
 
 
-def _ordered_renewals(session: Session, district_id: int) -> set[tuple[str, int, int]]:
+def _ordered_renewals(
+    session: Session, district_ids: list[int]
+) -> set[tuple[str, int, int]]:
     """(subject type, id, term) of renewals ordered through a round: committed terms."""
     rows = session.execute(
         sa.select(
@@ -209,7 +266,7 @@ def _ordered_renewals(session: Session, district_id: int) -> set[tuple[str, int,
             col(Obligation.subject_id),
             col(Obligation.term_number),
         ).where(
-            col(Obligation.district_id) == district_id,
+            _of(session, col(Obligation.district_id), district_ids),
             col(Obligation.kind).in_(
                 [ObligationKind.LICENSE_RENEWAL, ObligationKind.CONTRACT_RENEWAL]
             ),
@@ -220,86 +277,86 @@ def _ordered_renewals(session: Session, district_id: int) -> set[tuple[str, int,
     return {(kind, int(subject), int(number) + 1) for kind, subject, number in rows}
 
 
+def _agreements(
+    session: Session, district_ids: list[int]
+) -> tuple[dict[tuple[str, int], dict[str, Any]], set[int]]:
+    """What each term of a license or contract shares with the agreement's others:
+    the Term fields that are not the term's own, by (kind, id)."""
+    found: dict[tuple[str, int], dict[str, Any]] = {}
+    items = set()
+    for row in session.execute(
+        sa.select(
+            col(License.id),
+            col(License.product),
+            col(License.seats_used),
+            col(License.price_per_seat),
+            col(License.school_id),
+            col(License.funding_source),
+            col(License.catalog_item_id),
+            sa.func.coalesce(col(CatalogItem.erate_c2_eligible), False).label("c2"),
+        )
+        .outerjoin(CatalogItem, col(CatalogItem.id) == col(License.catalog_item_id))
+        .where(_of(session, col(License.district_id), district_ids))
+    ):
+        if row.catalog_item_id:
+            items.add(int(row.catalog_item_id))
+        found[("license", row.id)] = {
+            "seats_used": row.seats_used,
+            "price_per_seat": Decimal(row.price_per_seat),
+            "category": "license",
+            "school_id": row.school_id,
+            "funding_source": row.funding_source or "",
+            "c2": bool(row.c2),
+            "label": row.product,
+        }
+    for row in session.execute(
+        sa.select(
+            col(ServiceContract.id),
+            col(ServiceContract.name),
+            col(ServiceContract.coverage_category),
+            col(ServiceContract.coverage_school_id),
+            col(ServiceContract.funding_source),
+            col(ServiceContract.erate_c2_eligible),
+        ).where(_of(session, col(ServiceContract.district_id), district_ids))
+    ):
+        category = row.coverage_category
+        found[("contract", row.id)] = {
+            "category": str(getattr(category, "value", category) or "service"),
+            "school_id": row.coverage_school_id,
+            "funding_source": row.funding_source or "",
+            "c2": bool(row.erate_c2_eligible),
+            "label": row.name,
+        }
+    return found, items
+
+
 def _terms(
-    session: Session, district_id: int, until: date
-) -> tuple[list[fc.Term], set[int]]:
-    licenses = {
-        row.id: row
-        for row in session.execute(
-            sa.select(
-                col(License.id),
-                col(License.product),
-                col(License.seats_used),
-                col(License.price_per_seat),
-                col(License.school_id),
-                col(License.funding_source),
-                col(License.catalog_item_id),
-                sa.func.coalesce(col(CatalogItem.erate_c2_eligible), False).label("c2"),
+    session: Session, district_ids: list[int], until: date
+) -> tuple[dict[int, list[fc.Term]], set[int]]:
+    agreements, items = _agreements(session, district_ids)
+    ordered = _ordered_renewals(session, district_ids)
+    terms: dict[int, list[fc.Term]] = {d: [] for d in district_ids}
+    lines = (
+        term_lines(session, district_id=district_ids[0], until=until)
+        if len(district_ids) == 1
+        else term_lines(session, district_ids=district_ids, until=until)
+    )
+    for line in lines:
+        key = (line.subject_type, line.subject_id)
+        committed = line.committed or (*key, line.number) in ordered
+        terms[line.district_id].append(
+            fc.Term(
+                kind=line.subject_type,
+                subject_id=line.subject_id,
+                number=line.number,
+                start=line.start,
+                price=line.price,
+                committed=committed,
+                recorded=line.recorded,
+                seats=line.seats if line.subject_type == "license" else None,
+                **agreements[key],
             )
-            .outerjoin(CatalogItem, col(CatalogItem.id) == col(License.catalog_item_id))
-            .where(col(License.district_id) == district_id)
         )
-    }
-    contracts = {
-        row.id: row
-        for row in session.execute(
-            sa.select(
-                col(ServiceContract.id),
-                col(ServiceContract.name),
-                col(ServiceContract.coverage_category),
-                col(ServiceContract.coverage_school_id),
-                col(ServiceContract.funding_source),
-                col(ServiceContract.erate_c2_eligible),
-            ).where(col(ServiceContract.district_id) == district_id)
-        )
-    }
-    ordered = _ordered_renewals(session, district_id)
-    terms = []
-    for line in term_lines(session, district_id=district_id, until=until):
-        committed = line.committed or (
-            (line.subject_type, line.subject_id, line.number) in ordered
-        )
-        if line.subject_type == "license":
-            lic = licenses[line.subject_id]
-            terms.append(
-                fc.Term(
-                    kind="license",
-                    subject_id=line.subject_id,
-                    number=line.number,
-                    start=line.start,
-                    price=line.price,
-                    committed=committed,
-                    recorded=line.recorded,
-                    seats=line.seats,
-                    seats_used=lic.seats_used,
-                    price_per_seat=Decimal(lic.price_per_seat),
-                    category="license",
-                    school_id=lic.school_id,
-                    funding_source=lic.funding_source or "",
-                    c2=bool(lic.c2),
-                    label=lic.product,
-                )
-            )
-        else:
-            con = contracts[line.subject_id]
-            category = con.coverage_category
-            terms.append(
-                fc.Term(
-                    kind="contract",
-                    subject_id=line.subject_id,
-                    number=line.number,
-                    start=line.start,
-                    price=line.price,
-                    committed=committed,
-                    recorded=line.recorded,
-                    category=str(getattr(category, "value", category) or "service"),
-                    school_id=con.coverage_school_id,
-                    funding_source=con.funding_source or "",
-                    c2=bool(con.erate_c2_eligible),
-                    label=con.name,
-                )
-            )
-    items = {int(r.catalog_item_id) for r in licenses.values() if r.catalog_item_id}
     return terms, items
 
 
@@ -350,46 +407,84 @@ def erate_cycles() -> tuple[fc.C2Cycle, ...]:
     )
 
 
+def _by_district(
+    session: Session, model: Any, columns: list[Any], district_ids: list[int]
+) -> dict[int, list[Any]]:
+    found: dict[int, list[Any]] = {d: [] for d in district_ids}
+    for district_id, *values in session.execute(
+        sa.select(col(model.district_id), *columns).where(
+            _of(session, col(model.district_id), district_ids)
+        )
+    ):
+        found[district_id].append(values)
+    return found
+
+
 def load(session: Session, district: District, *, today: date, years: int) -> Inputs:
     """Everything one district's forecast reads, in a handful of set-based queries."""
-    assert district.id is not None
+    return next(load_many(session, [district], today=lambda _d: today, years=years))
+
+
+def load_many(
+    session: Session,
+    districts: Sequence[District],
+    *,
+    today: Callable[[District], date],
+    years: int,
+) -> Iterator[Inputs]:
+    """Each district's inputs, in the order given, read together: the same handful of
+    set-based queries for all of them (a cooperative's districts in chunks)."""
+    if not districts:
+        return
+    ids = [d.id for d in districts if d.id is not None]
+    assert len(ids) == len(districts)
     session.flush()
-    schools = dict(
-        session.execute(
-            sa.select(col(School.id), col(School.name)).where(
-                col(School.district_id) == district.id
-            )
-        ).all()
+    school_rows = _by_district(session, School, [col(School.id), col(School.name)], ids)
+    policy_rows = _by_district(
+        session,
+        CategoryPolicy,
+        [col(CategoryPolicy.category), col(CategoryPolicy.lifespan_months)],
+        ids,
     )
-    policies = {
-        str(getattr(cat, "value", cat)): months
-        for cat, months in session.execute(
-            sa.select(
-                col(CategoryPolicy.category), col(CategoryPolicy.lifespan_months)
-            ).where(
-                col(CategoryPolicy.district_id) == district.id,
-                col(CategoryPolicy.lifespan_months).is_not(None),
-            )
-        )
+    probes = {
+        d.id: fc.Plan(today=today(d), start_month=d.fy_start_month, years=years)
+        for d in districts
     }
-    probe = fc.Plan(today=today, start_month=district.fy_start_month, years=years)
-    until = fiscal_year_bounds(probe.last_fy, district.fy_start_month)[1]
-    cohorts, cohort_items = _cohorts(session, district.id, schools)
-    committed, committed_items = _committed(session, district.id)
-    terms, license_items = _terms(session, district.id, until)
-    items = _items(session, cohort_items | committed_items | license_items)
-    plan = fc.Plan(
-        today=today,
-        start_month=district.fy_start_month,
-        years=years,
-        inflation_pct=Decimal(district.inflation_pct),
-        max_deferral_months=district.max_deferral_months,
-        policy_lifespans=policies,
-        items=items,
-        erate=fc.Erate(
-            enrollment=district.enrollment,
-            discount_pct=Decimal(district.erate_c2_discount_pct),
-            cycles=erate_cycles(),
-        ),
+    until = max(
+        fiscal_year_bounds(probe.last_fy, district.fy_start_month)[1]
+        for district, probe in zip(districts, probes.values(), strict=True)
     )
-    return Inputs(plan, cohorts, terms, committed, schools)
+    schools_by_id = {sid: name for rows in school_rows.values() for sid, name in rows}
+    cohorts, cohort_items = _cohorts(session, ids, schools_by_id)
+    committed, committed_items = _committed(session, ids)
+    terms, license_items = _terms(session, ids, until)
+    items = _items(session, cohort_items | committed_items | license_items)
+    cycles = erate_cycles()
+    for district in districts:
+        assert district.id is not None
+        probe = probes[district.id]
+        plan = fc.Plan(
+            today=probe.today,
+            start_month=district.fy_start_month,
+            years=years,
+            inflation_pct=Decimal(district.inflation_pct),
+            max_deferral_months=district.max_deferral_months,
+            policy_lifespans={
+                str(getattr(cat, "value", cat)): months
+                for cat, months in policy_rows[district.id]
+                if months is not None
+            },
+            items=items,
+            erate=fc.Erate(
+                enrollment=district.enrollment,
+                discount_pct=Decimal(district.erate_c2_discount_pct),
+                cycles=cycles,
+            ),
+        )
+        yield Inputs(
+            plan,
+            cohorts[district.id],
+            terms[district.id],
+            committed[district.id],
+            dict(school_rows[district.id]),
+        )

@@ -7,7 +7,11 @@ forecast itself is computed on every request from the inventory, never stored
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import gc
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -17,7 +21,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlmodel import Session, col, select
 
 from lifecycle.budget import forecast as fc
-from lifecycle.budget.inputs import Inputs, load
+from lifecycle.budget.inputs import (
+    Inputs,
+    load,
+    load_many,
+    policy_lifespans,
+    refresh_counts,
+)
 from lifecycle.enums import DeviceCategory, Role
 from lifecycle.models import BudgetCap, BudgetPlan, District, Scenario, User
 from lifecycle.models.base import InputModel, Money
@@ -205,9 +215,12 @@ def _writable(user: User, district_id: int | None) -> int:
     return district_id
 
 
-def _unique_name(
-    session: Session, district_id: int, name: str, own_id: int | None
-) -> None:
+def _name_for(session: Session, district_id: int, name: str, own_id: int | None) -> str:
+    """The name a scenario is saved under: trimmed, given, and no other scenario's of
+    the district (case aside)."""
+    name = name.strip()
+    if not name:
+        raise ValidationFailed({"name": "is required"})
     clash = session.exec(
         select(Scenario.id).where(
             col(Scenario.district_id) == district_id,
@@ -219,22 +232,26 @@ def _unique_name(
         raise ValidationFailed(
             {"name": "is already used by another scenario of this district"}
         )
+    return name
+
+
+def _saved(session: Session, scenario: Scenario) -> Scenario:
+    session.add(scenario)
+    session.flush()
+    return scenario
 
 
 def create_scenario(session: Session, user: User, data: ScenarioCreate) -> Scenario:
     district_id = user.district_id if data.district_id is None else data.district_id
     visible_district(session, user, district_id)  # another district's: 404, not 403
     district_id = _writable(user, district_id)
-    _unique_name(session, district_id, data.name, None)
     scenario = Scenario(
         district_id=district_id,
-        name=data.name,
+        name=_name_for(session, district_id, data.name, None),
         settings=data.settings.stored(),
         created_by_id=user.id,
     )
-    session.add(scenario)
-    session.flush()
-    return scenario
+    return _saved(session, scenario)
 
 
 def update_scenario(
@@ -243,16 +260,10 @@ def update_scenario(
     _writable(user, scenario.district_id)
     claim_version(session, scenario, data.version, fields=("name", "settings"))
     if data.name is not None:
-        name = data.name.strip()
-        if not name:
-            raise ValidationFailed({"name": "is required"})
-        _unique_name(session, scenario.district_id, name, scenario.id)
-        scenario.name = name
+        scenario.name = _name_for(session, scenario.district_id, data.name, scenario.id)
     if data.settings is not None:
         scenario.settings = data.settings.stored()
-    session.add(scenario)
-    session.flush()
-    return scenario
+    return _saved(session, scenario)
 
 
 def delete_scenario(
@@ -277,6 +288,62 @@ class Run:
     district: District | None
 
 
+@dataclass(frozen=True, slots=True)
+class EditorFacts:
+    """What the scenario editor lists, without a forecast: devices to refresh and the
+    policy's lifespan per category, and the fiscal years a cap can name."""
+
+    categories: list[tuple[DeviceCategory, int, int | None]]
+    fiscal_years: list[int]
+
+
+def editor_facts(
+    session: Session, district: District, *, today: date | None = None
+) -> EditorFacts:
+    assert district.id is not None
+    session.flush()
+    counts = refresh_counts(session, district.id)
+    policies = policy_lifespans(session, district.id)
+    plan = fc.Plan(
+        today=today or district_today(district),
+        start_month=district.fy_start_month,
+        years=DEFAULT_YEARS,
+    )
+    return EditorFacts(
+        [
+            (cat, counts.get(cat.value, 0), policies.get(cat.value))
+            for cat in DeviceCategory
+            if cat.value in counts or cat.value in policies
+        ],
+        plan.fiscal_years,
+    )
+
+
+_pause_lock = threading.Lock()
+_pause = {"depth": 0, "was_on": 0}
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """The garbage collector off while a forecast runs: a run builds hundreds of
+    thousands of small objects and no cycles worth finding, and each collection on
+    the way walks all of them (a third of a big district's time). What is garbage
+    when it ends is collected by the next collection as usual. Nested and concurrent
+    runs share one pause; the last one out turns the collector back on (if it was)."""
+    with _pause_lock:
+        if _pause["depth"] == 0:
+            _pause["was_on"] = int(gc.isenabled())
+            gc.disable()
+        _pause["depth"] += 1
+    try:
+        yield
+    finally:
+        with _pause_lock:
+            _pause["depth"] -= 1
+            if _pause["depth"] == 0 and _pause["was_on"]:
+                gc.enable()
+
+
 def run_district(
     session: Session,
     district: District,
@@ -286,14 +353,15 @@ def run_district(
     today: date | None = None,
 ) -> Run:
     day = today or district_today(district)
-    inputs = load(session, district, today=day, years=years)
-    result = fc.forecast(
-        inputs.plan,
-        inputs.cohorts,
-        inputs.terms,
-        inputs.committed,
-        settings or fc.Settings(),
-    )
+    with collector_paused():
+        inputs = load(session, district, today=day, years=years)
+        result = fc.forecast(
+            inputs.plan,
+            inputs.cohorts,
+            inputs.terms,
+            inputs.committed,
+            settings or fc.Settings(),
+        )
     return Run(result, inputs, district)
 
 
@@ -301,10 +369,14 @@ def rerun(run: Run, settings: fc.Settings) -> Run:
     """The same district's inputs under other settings (no second read of the inventory)."""
     assert run.inputs is not None, "a district's run"
     inputs = run.inputs
-    result = fc.forecast(
-        inputs.plan, inputs.cohorts, inputs.terms, inputs.committed, settings
-    )
+    with collector_paused():
+        result = fc.forecast(
+            inputs.plan, inputs.cohorts, inputs.terms, inputs.committed, settings
+        )
     return Run(result, inputs, run.district)
+
+
+COOPERATIVE_CHUNK = 100  # districts read together (bounds what is held at once)
 
 
 def run_cooperative(
@@ -313,21 +385,39 @@ def run_cooperative(
     *,
     years: int = DEFAULT_YEARS,
     today: date | None = None,
+    chunk: int = COOPERATIVE_CHUNK,
 ) -> Run:
-    """Every member district's baseline, added up (cooperative staff and admins)."""
+    """Every member district's baseline, added up (cooperative staff and admins).
+
+    The districts' inputs are read together, a chunk of districts per set of queries
+    (inputs.load_many), each district's pure forecast runs on its own inputs, and only
+    its condensed lines are kept (forecast.condensed: the same totals in every
+    grouping the pages show)."""
     districts = list(
         session.exec(
             scoped(select(District), District, user).order_by(col(District.id))
         )
     )
-    runs = [run_district(session, d, years=years, today=today) for d in districts]
-    if not runs:
+    if not districts:
         plan = fc.Plan(today=today or datetime.now(UTC).date(), years=years)
         return Run(fc.Forecast(plan, fc.Settings(), ()), None, None)
-    # The cooperative's calendar is the first district's; each district's lines keep
-    # their own fiscal years (members' fiscal years almost always agree).
-    plan = runs[0].forecast.plan
-    merged = fc.merged([r.forecast for r in runs], plan, fc.Settings())
+    parts: list[fc.Forecast] = []
+    with collector_paused():
+        for start in range(0, len(districts), chunk):
+            for inputs in load_many(
+                session,
+                districts[start : start + chunk],
+                today=lambda d: today or district_today(d),
+                years=years,
+            ):
+                result = fc.forecast(
+                    inputs.plan, inputs.cohorts, inputs.terms, inputs.committed
+                )
+                parts.append(replace(result, lines=tuple(fc.condensed(result.lines))))
+                del inputs, result
+        # The cooperative's calendar is the first district's; each district's lines
+        # keep their own fiscal years (members' fiscal years almost always agree).
+        merged = fc.merged(parts, parts[0].plan, fc.Settings())
     return Run(merged, None, None)
 
 

@@ -16,7 +16,7 @@ from lifecycle.budget import exports, pages, services
 from lifecycle.budget.fiscal import fiscal_year
 from lifecycle.budget.forecast import KINDS, MAX_YEARS
 from lifecycle.db import get_session
-from lifecycle.enums import DeviceCategory, Role, category_label
+from lifecycle.enums import Role, category_label
 from lifecycle.models import District, Scenario, User
 from lifecycle.org import services as org
 from lifecycle.scan.jobs import district_today
@@ -218,18 +218,12 @@ def _editor(
 ) -> Response:
     session = get_session()
     user = get_user()
-    run = services.run_district(session, district)
-    inputs = run.inputs
-    assert inputs is not None
-    counts: dict[str, int] = {}
-    for c in inputs.cohorts:
-        counts[c.category] = counts.get(c.category, 0) + c.quantity
-    categories = [
-        (cat, counts.get(cat.value, 0), inputs.plan.policy_lifespans.get(cat.value))
-        for cat in DeviceCategory
-        if cat.value in counts or cat.value in inputs.plan.policy_lifespans
-    ]
-    preview = _preview_context(run, form) if not form.errors else None
+    facts = services.editor_facts(session, district)
+    preview = (
+        _preview_context(services.run_district(session, district), form)
+        if not form.errors
+        else None
+    )
     return render(
         "budget/scenario.html",
         "editor",
@@ -237,9 +231,8 @@ def _editor(
         district=district,
         scenario=scenario,
         form=form,
-        categories=categories,
-        fiscal_years=run.forecast.fiscal_years,
-        baseline=run.forecast,
+        categories=facts.categories,
+        fiscal_years=facts.fiscal_years,
         preview=preview,
         conflict=conflict,
         can_write=services.can_write(user, district.id or 0),

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from lifecycle.budget import services
 from lifecycle.budget.forecast import Settings
+from lifecycle.budget.inputs import load, load_many
 from lifecycle.enums import (
     AgreementStatus,
     ObligationKind,
@@ -145,3 +146,58 @@ def test_a_district_user_sees_only_their_district(db: Session, stocked: World) -
         services.visible_district(db, stocked.coop_staff, stocked.b.district.id)
         == stocked.b.district
     )
+
+
+@pytest.mark.parametrize("chunk", [1, 100])
+def test_the_cooperative_run_is_its_districts_runs_condensed(
+    db: Session, stocked: World, chunk: int
+) -> None:
+    """One set of queries for many districts (inputs.load_many), condensed lines: the
+    same money as each district's own run in every grouping the pages show."""
+    coop = services.run_cooperative(
+        db, stocked.coop_staff, years=10, today=TODAY, chunk=chunk
+    )
+    runs = [
+        services.run_district(db, d, years=10, today=TODAY)
+        for d in (stocked.a.district, stocked.b.district)
+    ]
+    keys = ("fy", "kind", "category", "school_id", "funding_source", "committed")
+    parts: dict[tuple[object, ...], D] = {}
+    for run in runs:
+        for key, amount in run.forecast.totals(*keys).items():
+            parts[key] = parts.get(key, D(0)) + amount
+    assert coop.forecast.totals(*keys) == parts
+    assert coop.forecast.erate_share == sum(r.forecast.erate_share for r in runs)
+    agreements = [ln for r in runs for ln in r.forecast.lines if ln.kind != "refresh"]
+    assert [ln for ln in coop.forecast.lines if ln.kind != "refresh"] == agreements
+
+
+def test_inputs_read_together_are_each_districts_own(
+    db: Session, stocked: World
+) -> None:
+    districts = [stocked.a.district, stocked.b.district]
+    together = list(load_many(db, districts, today=lambda _d: TODAY, years=7))
+    for district, inputs in zip(districts, together, strict=True):
+        alone = load(db, district, today=TODAY, years=7)
+        assert inputs.cohorts == alone.cohorts
+        assert inputs.terms == alone.terms
+        assert inputs.committed == alone.committed
+        assert inputs.schools == alone.schools
+        assert inputs.plan.policy_lifespans == alone.plan.policy_lifespans
+    assert together[0].cohorts and together[0].terms
+
+
+def test_the_editor_lists_what_the_cohorts_hold_without_a_forecast(
+    db: Session, stocked: World
+) -> None:
+    district = stocked.a.district
+    facts = services.editor_facts(db, district, today=TODAY)
+    inputs = load(db, district, today=TODAY, years=services.DEFAULT_YEARS)
+    counts: dict[str, int] = {}
+    for c in inputs.cohorts:
+        counts[c.category] = counts.get(c.category, 0) + c.quantity
+    assert [(cat.value, n, life) for cat, n, life in facts.categories] == [
+        ("chromebook", 120, 48)
+    ]
+    assert counts == {"chromebook": 120}
+    assert facts.fiscal_years == inputs.plan.fiscal_years

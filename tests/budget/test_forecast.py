@@ -24,6 +24,7 @@ from lifecycle.budget.forecast import (
     Plan,
     Settings,
     Term,
+    condensed,
     erate_funding_year,
     forecast,
     lease_payment,
@@ -514,3 +515,62 @@ def test_add_months_is_relativedeltas(day: date, months: int) -> None:
     from lifecycle.budget.forecast import add_months
 
     assert add_months(day, months) == day + relativedelta(months=months)
+
+
+GROUPINGS = [
+    ("fy",),
+    ("fy", "kind"),
+    ("fy", "kind", "category", "school_id", "funding_source"),
+    ("fy", "committed", "c2"),
+    ("fy", "reason", "cycle", "deferred_from", "payment"),
+]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(cohorts(), max_size=8),
+    st.lists(terms(), max_size=8),
+    scenario,
+    st.integers(0, 3000),
+)
+def test_condensed_lines_keep_every_total(
+    cs: list[Cohort], ts: list[Term], s: Settings, enrollment: int
+) -> None:
+    """The cooperative keeps its districts' lines condensed: refreshes added up, the
+    same sums in every grouping the pages show, agreement lines untouched."""
+    erate = Erate(enrollment, D("60"), (CYCLE,))
+    lines = forecast(plan(erate=erate), cs, ts, settings=s).lines
+    short = condensed(lines)
+    assert len(short) <= len(lines)
+    assert [ln for ln in short if ln.kind != "refresh"] == [
+        ln for ln in lines if ln.kind != "refresh"
+    ]
+    for by in GROUPINGS:
+        for field in ("amount", "erate", "quantity"):
+            full: dict[tuple[object, ...], object] = {}
+            for ln in lines:
+                key = tuple(
+                    getattr(ln, n) if n != "cycle" else ln.cycle > 1 for n in by
+                )
+                full[key] = full.get(key, 0) + getattr(ln, field)
+            kept: dict[tuple[object, ...], object] = {}
+            for ln in short:
+                key = tuple(
+                    getattr(ln, n) if n != "cycle" else ln.cycle > 1 for n in by
+                )
+                kept[key] = kept.get(key, 0) + getattr(ln, field)
+            assert kept == full, (by, field)
+
+
+def test_condensed_adds_up_refreshes_of_the_same_month() -> None:
+    two = [
+        cohort(10, date(2027, 3, 1), ref="a"),
+        cohort(5, date(2027, 3, 1), ref="b", purchase_date=date(2022, 3, 9)),
+    ]
+    lines = forecast(plan(), two).lines
+    firsts = [ln for ln in lines if ln.cycle == 1]
+    assert len(firsts) == 2
+    (merged_line,) = [ln for ln in condensed(lines) if ln.cycle == 1]
+    assert merged_line.quantity == 15
+    assert merged_line.amount == sum(ln.amount for ln in firsts)
+    assert merged_line.day == date(2027, 3, 1)
