@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
 
 import sqlalchemy as sa
+from dateutil.relativedelta import relativedelta
 from sqlmodel import Session, col, func, select
 
-from lifecycle.enums import DeviceStatus, Role
+from lifecycle.budget.inputs import NEEDS
+from lifecycle.catalog.rules import expiring_until
+from lifecycle.enums import DeviceStatus, ObligationKind, Role, RoundState
+from lifecycle.models import (
+    ContractVehicle,
+    District,
+    JobRecord,
+    License,
+    Obligation,
+    PurchaseRound,
+    School,
+    ServiceContract,
+    User,
+)
 from lifecycle.models import Device as DeviceModel
-from lifecycle.models import District, JobRecord, License, School, ServiceContract, User
+from lifecycle.sqlfuncs import in_cents
 from lifecycle.tenancy import district_filter, scoped
 from lifecycle.web.errors import NotFound
 
@@ -97,3 +113,59 @@ def get_job(session: Session, *, job_id: int, user: User) -> JobRecord:
     ):
         return record
     raise NotFound("No such job.")
+
+
+@dataclass(frozen=True, slots=True)
+class CoopFigures:
+    """What cooperative staff's home page leads with."""
+
+    open_rounds: list[PurchaseRound]  # soonest close first
+    needs_until: date  # the end of next quarter
+    needs: int  # open needs due before it, overdue included
+    needs_cost: Decimal
+    needs_districts: int
+    expiring: list[ContractVehicle]  # ending within the expiring window, soonest first
+
+
+def coop_figures(session: Session, today: date) -> CoopFigures:
+    """Open rounds, the members' needs due by the end of next quarter, and the vehicles
+    whose term is ending: three small queries, none of them over a district's rows
+    one by one."""
+    rounds = list(
+        session.exec(
+            select(PurchaseRound)
+            .where(col(PurchaseRound.state) == RoundState.OPEN)
+            .order_by(col(PurchaseRound.closes_at))
+        ).all()
+    )
+    this_quarter = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    until = this_quarter + relativedelta(months=6)
+    needs, cents, districts = session.execute(
+        sa.select(
+            func.count(),
+            func.coalesce(func.sum(in_cents(col(Obligation.estimated_cost))), 0),
+            func.count(sa.distinct(col(Obligation.district_id))),
+        ).where(
+            col(Obligation.state).in_(NEEDS),
+            col(Obligation.kind) != ObligationKind.WARRANTY,
+            col(Obligation.due_date) < until,
+        )
+    ).one()
+    expiring = list(
+        session.exec(
+            select(ContractVehicle)
+            .where(
+                col(ContractVehicle.term_end) >= today,
+                col(ContractVehicle.term_end) <= expiring_until(today),
+            )
+            .order_by(col(ContractVehicle.term_end))
+        ).all()
+    )
+    return CoopFigures(
+        open_rounds=rounds,
+        needs_until=until - timedelta(days=1),
+        needs=int(needs),
+        needs_cost=Decimal(int(cents)) / 100,
+        needs_districts=int(districts),
+        expiring=expiring,
+    )

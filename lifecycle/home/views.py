@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, jsonify
@@ -13,6 +14,7 @@ from lifecycle.budget.summary import budget_summary
 from lifecycle.db import get_session
 from lifecycle.enums import JobState, Role
 from lifecycle.home import services
+from lifecycle.rounds.notify import local_time
 from lifecycle.web.htmx import STOP_POLLING, is_fragment, render
 from lifecycle.work.queue import redis_ok
 from lifecycle.work.runner import BACK, LABELS
@@ -32,6 +34,12 @@ def index() -> Response:
             context["budget"] = budget_summary(session, user)
     else:
         context["members"] = services.member_districts(session, user=user)
+        today = datetime.now(UTC).date()  # cooperative-wide: the server's day, as UTC
+        context["coop"] = services.coop_figures(session, today)
+        context["closes"] = {
+            r.id: local_time(r.closes_at, "America/Chicago")
+            for r in context["coop"].open_rounds
+        }
     return render("home/index.html", role=role, **context)
 
 
