@@ -169,6 +169,9 @@ def test_bulk_retire_of_the_selected_devices_after_confirming(
 
     expect(page.get_by_text("2 devices retired.")).to_be_visible()
     expect(page).to_have_url(re.compile(r"/devices\?q=CB-$"))
+    # retired devices leave the default (active) list; "all" shows them
+    expect(rows(page)).to_have_count(0)
+    page.goto("/devices?q=CB-&status=all")
     expect(rows(page).locator(".badge")).to_have_text(["Retired", "Retired"])
     assert dialogs == ["Apply this to the selected devices?"]
     db.expire_all()

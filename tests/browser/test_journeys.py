@@ -18,7 +18,7 @@ from tests.factories import World
 
 from .conftest import LiveServer, Mailbox, ProblemWatch, sign_in
 
-ADMIN_NAV = ("Users", "Districts", "Activity", "Settings")
+ADMIN_NAV = ("Users", "Activity", "Settings")
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ def stat(page: Page, name: str) -> str:
     return page.get_by_test_id(f"count-{name}").locator(".value").inner_text()
 
 
-def expect_nav(page: Page, *, admin: bool) -> None:
+def expect_nav(page: Page, *, admin: bool, cooperative: bool = False) -> None:
     nav = page.get_by_role("navigation", name="Main")
     expect(nav.get_by_role("link", name="Home")).to_be_visible()
     for label in ADMIN_NAV:
@@ -51,6 +51,9 @@ def expect_nav(page: Page, *, admin: bool) -> None:
             expect(link).to_be_visible()
         else:
             expect(link).to_have_count(0)
+    # administrators manage the districts; cooperative staff have their member pages
+    districts = nav.get_by_role("link", name="Districts", exact=True)
+    expect(districts).to_have_count(1 if admin or cooperative else 0)
 
 
 @pytest.mark.parametrize("role", ["it", "finance", "viewer"])
@@ -91,7 +94,7 @@ def test_cooperative_user_sees_member_districts(
     expect(rows.nth(1).get_by_role("cell")).to_have_text(
         ["TX", re.compile(r"\d{7}"), "5,000", "4", "2", "1"]
     )
-    expect_nav(page, admin=role == "admin")
+    expect_nav(page, admin=role == "admin", cooperative=True)
 
 
 def test_htmx_is_loaded_with_the_safe_config(page: Page, world: World) -> None:
