@@ -187,10 +187,17 @@ def refuse_unstorable_text() -> None:
     """A query or form value no database can compare or store is a 422, whatever the
     view does with it (a search, a filter, a login)."""
     fields = {
-        name: problem
+        # a multipart part whose name the parser could not read has none
+        (name if name is not None else "form"): problem
         for values in (request.args, request.form)
         for name, value in values.items(multi=True)
-        if (problem := unstorable_text(name) or unstorable_text(value))
+        if (
+            problem := (
+                "has a field without a readable name"
+                if name is None
+                else unstorable_text(name) or unstorable_text(value or "")
+            )
+        )
     }
     if fields:
         raise ValidationFailed(fields)
