@@ -210,12 +210,28 @@ EXPORTS = [
     "/budget/lines.csv",
 ]
 WORKBOOKS = ["/budget/export.xlsx"]
+# cooperative staff's downloads
+COOP_EXPORTS = ["/pipeline/estimate.csv", "/pipeline/estimate.xlsx"]
+# downloads of one record, checked no-store where the record is made
+# (tests/imports/test_pages.py)
+RECORD_EXPORTS = ["/import/<int:import_id>/errors.csv"]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @pytest.mark.parametrize("url", EXPORTS + WORKBOOKS)
 def test_every_export_is_no_store(client, world, url):
     sign_in(client, world.a.it)
+
+    response = client.get(url)
+
+    assert response.status_code == 200
+    assert response.mimetype == ("text/csv" if url.endswith(".csv") else XLSX)
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("url", COOP_EXPORTS)
+def test_every_cooperative_export_is_no_store(client, world, url):
+    sign_in(client, world.coop_staff)
 
     response = client.get(url)
 
@@ -245,7 +261,13 @@ def test_the_list_of_exports_and_feeds_above_is_complete(app):
         if rule.rule.endswith((".csv", ".ics", ".xlsx"))
     }
 
-    assert downloads == {*EXPORTS, *WORKBOOKS, "/calendar/<token>.ics"}
+    assert downloads == {
+        *EXPORTS,
+        *WORKBOOKS,
+        *COOP_EXPORTS,
+        *RECORD_EXPORTS,
+        "/calendar/<token>.ics",
+    }
 
 
 def test_static_files_may_be_cached(client):
